@@ -1,0 +1,230 @@
+"""Retrieve: a question to the sentences that answer it, best first, each with where it stands.
+
+Checks live here, not in any text box, because the CLI, the chat and the HTTP API all come
+through this one function.
+"""
+
+from __future__ import annotations
+
+import threading
+import unicodedata
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from .config import MAX_QUESTION_CHARS
+from .index import Index, State
+
+MAX_K = 100
+
+
+class QuestionError(ValueError):
+    """A question that cannot be asked as it is; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Passage:
+    text: str  # exactly doc_text[start:end]
+    doc: str
+    title: str
+    paragraph: int  # 1-based
+    sentence: int  # 0-based, counted through the whole document
+    start: int
+    end: int
+    score: float
+    speaker: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def clean_question(question: object) -> str:
+    """The question as the model should see it, or a QuestionError a person can act on."""
+    if question is None:
+        raise QuestionError("no question given: type a question about the articles")
+    if not isinstance(question, str):
+        raise QuestionError(f"the question must be text, not {type(question).__name__}")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"the question is {len(question):,} characters long; keep it under {MAX_QUESTION_CHARS:,}")
+    try:
+        question.encode("utf-8")
+    except UnicodeEncodeError:
+        raise QuestionError("the question contains invalid characters (unpaired surrogates); retype it") from None
+    # Control and format characters (NUL, zero-width, bidi overrides) carry no meaning for search.
+    kept = [" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+            for ch in question if unicodedata.category(ch) not in ("Cf", "Co", "Cn")]
+    cleaned = " ".join(unicodedata.normalize("NFC", "".join(kept)).split())
+    if not cleaned:
+        raise QuestionError("the question is empty: type a question about the articles")
+    return cleaned
+
+
+def check_k(k: object) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= int(k) <= MAX_K:
+        raise QuestionError(f"k must be a whole number from 1 to {MAX_K}, not {k!r}")
+    return int(k)
+
+
+def check_docs(state: State, docs: object) -> np.ndarray | None:
+    """Rows allowed by a document filter (None: all); unknown ids are an error, not an empty answer."""
+    if docs is None:
+        return None
+    if isinstance(docs, str):
+        docs = [docs]
+    if not isinstance(docs, (list, tuple, set, frozenset)) or not all(isinstance(d, str) for d in docs):
+        raise QuestionError("docs must be a list of document ids")
+    docs = list(dict.fromkeys(docs))
+    if not docs:
+        return None
+    known = {d.id for d in state.documents}
+    unknown = [d for d in docs if d not in known]
+    if unknown:
+        raise QuestionError(f"unknown document id(s): {', '.join(map(repr, unknown))}; known: {', '.join(sorted(known))}")
+    return np.concatenate([state.rows_of(d) for d in docs])
+
+
+def search(state: State, qvec: np.ndarray, k: int, rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Dense inner-product search, restricted to ``rows`` when a filter is given."""
+    import faiss
+
+    n = len(state) if rows is None else len(rows)
+    k = min(k, n)
+    if k == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    params = None
+    if rows is not None:
+        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows.astype(np.int64)))
+        if hasattr(state.faiss, "hnsw"):
+            params = faiss.SearchParametersHNSW(sel=params.sel, efSearch=max(128, 2 * k))
+    scores, ids = state.faiss.search(qvec.reshape(1, -1), k, params=params)
+    keep = ids[0] >= 0
+    return ids[0][keep], scores[0][keep]
+
+
+class Lexical:
+    """BM25 over the sentences (bm25s, English stopwords, Snowball stems): exact words that a
+    dense model blurs, such as names, numbers and unit designations."""
+
+    def __init__(self, texts: list[str]):
+        import bm25s
+
+        self._bm25s = bm25s
+        self._stemmer = stemmer()
+        self.model = bm25s.BM25()
+        self.model.index(bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False),
+                         show_progress=False)
+
+    def scores(self, question: str, rows: np.ndarray | None = None) -> np.ndarray:
+        tokens = self._bm25s.tokenize([question], stopwords="en", stemmer=self._stemmer, show_progress=False,
+                                      return_ids=False)[0]
+        mask = None
+        if rows is not None:
+            mask = np.zeros(self.model.scores["num_docs"], dtype=np.float32)
+            mask[rows] = 1
+        return np.asarray(self.model.get_scores(tokens, weight_mask=mask), dtype=np.float32)
+
+
+_lexical_lock = threading.Lock()
+
+
+def lexical(state: State) -> tuple[Lexical, Lexical]:
+    """BM25 of a state's sentences and of its paragraphs, built once on first use (a state never changes)."""
+    with _lexical_lock:
+        if state._lexical is None:
+            state._lexical = Lexical(state.contexts())
+            state._para_lexical = Lexical(state.paragraph_texts())
+        return state._lexical, state._para_lexical
+
+
+@lru_cache(maxsize=1)
+def stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+# The fused score: a sentence's dense cosine (read with title and speaker), its paragraph's dense
+# cosine, and BM25 of both through a saturating transform s/(s+h), so the score is absolute (one
+# threshold means the same for every question) rather than relative to the best hit. Weights were
+# chosen on the even-numbered SQuAD dev articles and checked on the odd ones (bench/eval.py).
+PARAGRAPH_WEIGHT = 0.5
+LEXICAL_WEIGHT = 1.0
+PARAGRAPH_LEXICAL_WEIGHT = 0.6
+LEXICAL_HALF = 10.0
+CANDIDATES = 50
+CANDIDATE_PARAGRAPHS = 10
+
+
+def _saturate(x: np.ndarray) -> np.ndarray:
+    return x / (x + LEXICAL_HALF)
+
+
+def _top(scores: np.ndarray, n: int) -> np.ndarray:
+    if not len(scores):
+        return np.zeros(0, np.int64)
+    n = min(n, len(scores))
+    top = np.argpartition(-scores, n - 1)[:n]
+    return top[scores[top] > 0]
+
+
+def hybrid(state: State, question: str, qvec: np.ndarray, k: int, rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Candidates from every signal, re-scored by the fused score; returns (rows, scores) best first."""
+    n = max(CANDIDATES, 4 * k)
+    sent_lex, para_lex = lexical(state)
+    dense_ids, _ = search(state, qvec, n, rows)
+    bm25 = sent_lex.scores(question, rows)
+    para_dense = state.para_vectors @ qvec
+    para_bm25 = para_lex.scores(question)
+    if rows is not None:
+        allowed = np.zeros(len(para_dense), bool)
+        allowed[state.para[rows]] = True
+        para_dense = np.where(allowed, para_dense, -1.0)
+        para_bm25 = np.where(allowed, para_bm25, 0.0)
+    top_paras = np.concatenate([_top(para_dense + 1.0, CANDIDATE_PARAGRAPHS), _top(para_bm25, CANDIDATE_PARAGRAPHS)])
+    para_rows = np.flatnonzero(np.isin(state.para, top_paras))
+    cands = np.unique(np.concatenate([dense_ids, _top(bm25, n), para_rows]).astype(np.int64))
+    if rows is not None:
+        cands = cands[np.isin(cands, rows)]
+    if not len(cands):
+        return cands, np.zeros(0, np.float32)
+    ids, scores = search(state, qvec, len(cands), cands)
+    dense = np.zeros(len(cands), np.float32)
+    dense[np.searchsorted(cands, ids)] = scores
+    para = state.para[cands]
+    fused = (dense + PARAGRAPH_WEIGHT * np.maximum(para_dense[para], 0) + LEXICAL_WEIGHT * _saturate(bm25[cands])
+             + PARAGRAPH_LEXICAL_WEIGHT * _saturate(para_bm25[para]))
+    order = np.argsort(-fused, kind="stable")[:k]
+    return cands[order], fused[order]
+
+
+def passage(state: State, row: int, score: float) -> Passage:
+    d = state.documents[state.doc[row]]
+    return Passage(text=state.text(row), doc=d.id, title=d.title, paragraph=int(state.paragraph[row]),
+                   sentence=int(state.sentence[row]), start=int(state.start[row]), end=int(state.end[row]),
+                   score=float(score), speaker=state.speaker[row])
+
+
+def retrieve(question: str, k: int = 5, docs: list[str] | None = None, index: Index | None = None) -> list[Passage]:
+    """The k sentences that best answer the question, best first."""
+    q = clean_question(question)
+    k = check_k(k)
+    index = index or default_index()
+    state = index.state
+    rows = check_docs(state, docs)
+    qvec = index.embedder.encode([q])[0]
+    ids, scores = hybrid(state, q, qvec, k, rows)
+    return [passage(state, int(r), float(s)) for r, s in zip(ids, scores)]
+
+
+_default: Index | None = None
+_default_lock = threading.Lock()
+
+
+def default_index() -> Index:
+    """The index of QA_SEEDS/QA_INDEX, loaded on first use and kept for the life of the process."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Index()
+        return _default

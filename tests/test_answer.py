@@ -1,0 +1,33 @@
+import re
+
+from qa import answer
+from qa.answer import escape_markdown
+
+
+def unmark(md: str) -> str:
+    """Markdown quote back to plain text: drop bold markers and backslash escapes."""
+    return re.sub(r"\\(.)", r"\1", md.replace("**", ""))
+
+
+def test_answer_quotes_with_attribution(seed_index):
+    res = answer("Which regiment did Zelensky commend?", index=seed_index)
+    assert not res.abstained
+    md = str(res)
+    first = md.split("\n\n")[0]
+    assert "**commended**" in first and "**Regiment**" in first
+    assert "**Volodymyr Zelensky**" in first and "paragraph 4" in first
+    quoted = first.split("\n")[0][len("> “"):-1]
+    assert unmark(quoted) == res.passages[0].text
+
+
+def test_off_topic_question_is_not_answered_but_shows_the_nearest_passage(seed_index):
+    res = answer("Who won the Super Bowl in 2016?", index=seed_index)
+    assert res.abstained and len(res.passages) == 1
+    assert str(res).startswith("**The articles do not cover this question.** Closest, but not an answer:")
+
+
+def test_markup_in_an_article_is_escaped_not_rendered():
+    hostile = '<img src=x onerror=alert(1)> <script>x</script> [link](javascript:alert(1)) ![](http://e/x.png)'
+    escaped = escape_markdown(hostile)
+    assert "<" not in escaped.replace("\\<", "") and "](" not in escaped.replace("\\]\\(", "")
+    assert unmark(escaped) == hostile

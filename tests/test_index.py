@@ -1,0 +1,91 @@
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+from qa import Index, answer, retrieve
+from conftest import SEEDS, write
+
+SECOND = """title: Storm Ida reaches the coast
+Storm Ida made landfall near the fishing town of Porto Velho on Tuesday, flooding hundreds of homes.
+"The water came up to the windows in minutes," said harbour master Rui Tavares. He added that two boats sank.
+"""
+
+
+def make(tmp_path):
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    return Index(seeds=seeds, index=tmp_path / "index")
+
+
+def manifest(index):
+    return json.loads((index.state.generation / "manifest.json").read_text())
+
+
+def test_a_second_process_loads_the_index_without_encoding_anything(tmp_path):
+    index = make(tmp_path)
+    assert index.refresh() is True
+    code = textwrap.dedent(f"""
+        from qa import Index
+        from qa.embed import embedder
+        index = Index(seeds={str(index.settings.seeds)!r}, index={str(index.settings.index)!r})
+        assert index.refresh() is False, "rebuilt"
+        assert embedder.cache_info().currsize == 0, "the model was loaded"
+        print(len(index.state))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "21"
+
+
+def test_adding_editing_and_removing_articles_rebuilds_and_re_encodes_only_what_changed(tmp_path):
+    index = make(tmp_path)
+    index.refresh()
+    write(index.settings.seeds, "storm.txt", SECOND)
+    assert Index(seeds=index.settings.seeds, index=index.settings.index).refresh() is True
+    index.refresh()
+    m = manifest(index)
+    assert len(index.documents) == 2
+    assert m["encoded"] == 3 + 2  # the new article's sentences and paragraphs only
+    hit = retrieve("How many boats sank in the storm?", k=1, index=index)[0]
+    assert (hit.doc, hit.title, hit.speaker) == ("storm", "Storm Ida reaches the coast", "Rui Tavares")
+    assert retrieve("Which regiment did Zelensky commend?", k=1, docs=["storm"], index=index)[0].doc == "storm"
+
+    write(index.settings.seeds, "storm.txt", SECOND.replace("two boats", "three boats"))
+    assert index.refresh() is True
+    assert "three boats" in retrieve("How many boats sank?", k=1, index=index)[0].text
+    (index.settings.seeds / "storm.txt").unlink()
+    assert index.refresh() is True and [d.id for d in index.documents] == ["000_9c80ba997a9c7279"]
+
+
+def test_unreadable_and_binary_files_are_skipped_with_a_warning_naming_them(tmp_path, caplog):
+    index = make(tmp_path)
+    write(index.settings.seeds, "garbage.txt", os.urandom(4096).replace(b"\x00", b"\x01") + b"\x00")
+    write(index.settings.seeds, "broken.txt", b"\xff\xfe" + "Broken".encode("utf-16-le") + b"\x00")
+    index.refresh()
+    assert [d.id for d in index.documents] == ["000_9c80ba997a9c7279"]
+    for name in ("garbage.txt", "broken.txt"):
+        assert any(name in w for w in index.warnings)
+        assert name in caplog.text
+    assert index.refresh() is False  # the skipped files are remembered, not retried on every start
+
+
+def test_a_corrupted_index_file_is_detected_and_rebuilt(tmp_path, caplog):
+    index = make(tmp_path)
+    index.refresh()
+    faiss_file = index.state.generation / "faiss.index"
+    faiss_file.write_bytes(faiss_file.read_bytes()[:100])
+    again = Index(seeds=index.settings.seeds, index=index.settings.index)
+    assert again.refresh() is True
+    assert "checksum" in caplog.text
+    assert not answer("Which regiment did Zelensky commend?", index=again).abstained
+
+
+def test_changing_the_model_setting_rebuilds(tmp_path):
+    index = make(tmp_path)
+    index.refresh()
+    other = Index(seeds=index.settings.seeds, index=index.settings.index, model="sentence-transformers/all-MiniLM-L6-v2")
+    assert other.refresh() is True
+    assert manifest(other)["model"] == "sentence-transformers/all-MiniLM-L6-v2"
