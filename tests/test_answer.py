@@ -16,7 +16,7 @@ def test_answer_quotes_with_attribution(seed_index):
     first = md.split("\n\n")[0]
     assert "**commended**" in first and "**Regiment**" in first
     assert "**Volodymyr Zelensky**" in first and "paragraph 4" in first
-    quoted = first.split("\n")[0][len("> “"):-1]
+    quoted = first.split("\n")[0][len("> "):]
     assert unmark(quoted) == res.passages[0].text
 
 
@@ -31,3 +31,13 @@ def test_markup_in_an_article_is_escaped_not_rendered():
     escaped = escape_markdown(hostile)
     assert "<" not in escaped.replace("\\<", "") and "](" not in escaped.replace("\\]\\(", "")
     assert unmark(escaped) == hostile
+
+
+def test_follow_ups_resolve_pronouns_against_the_previous_answer(seed_index):
+    from qa.answer import converse
+
+    res = converse(["Who is Emil Kastehelmi?", "What else did he say?"], index=seed_index)
+    assert res.searched == "What else did Emil Kastehelmi say?"
+    assert res.abstained and str(res) == "**The articles quote nothing else from Emil Kastehelmi.**"
+    res = converse(["What did Trump say about Russia?", "What did he say?"], index=seed_index)
+    assert [p.speaker for p in res.passages] == ["Donald Trump"]

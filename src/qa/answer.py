@@ -25,6 +25,11 @@ _QUESTION_WORDS = {"who", "whom", "whose", "what", "which", "when", "where", "wh
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-!|~$&])")
 
 
+_PRONOUN = re.compile(r"\b(he|she|him|her|his|hers|they|them|their)\b", re.I)
+_ELSE = re.compile(r"\b(else|more|other|another|again|too|also)\b", re.I)
+_SAYING = re.compile(r"\b(say|said|says|saying|tell|told|add|added|quote|quoted|claim|claimed|mean|think)\b", re.I)
+
+
 @dataclass(frozen=True)
 class Answer:
     question: str
@@ -32,10 +37,17 @@ class Answer:
     abstained: bool
     threshold: float = ABSTAIN_BELOW
     terms: tuple[str, ...] = field(default=())
+    searched: str | None = None  # the question as searched, when a follow-up was resolved ("he" -> a name)
+    note: str | None = None  # why there is nothing to quote, when that is more specific than "not covered"
 
     def to_dict(self) -> dict:
-        return {"question": self.question, "abstained": self.abstained, "threshold": self.threshold,
-                "passages": [p.to_dict() for p in self.passages]}
+        return {"question": self.question, "searched": self.searched or self.question, "abstained": self.abstained,
+                "threshold": self.threshold, "passages": [p.to_dict() for p in self.passages]}
+
+    @property
+    def speaker(self) -> str | None:
+        """Who the answer is about, for the next question's "he" or "she"."""
+        return None if self.abstained or not self.passages else self.passages[0].speaker
 
     def __str__(self) -> str:
         return render_markdown(self)
@@ -88,22 +100,61 @@ def attribution(p: Passage) -> str:
 
 
 def render_markdown(res: Answer) -> str:
+    if res.note:
+        return f"**{escape_markdown(res.note)}**"
     if not res.passages:
         return "The articles do not cover this question: there are no articles to search."
     blocks = []
+    if res.searched and res.searched != res.question:
+        blocks.append(f"*Searched for: {escape_markdown(res.searched)}*")
     if res.abstained:
         blocks.append("**The articles do not cover this question.** Closest, but not an answer:")
     for p in res.passages:
-        blocks.append(f"> “{emphasised(p.text, res.terms)}”\n>\n> {attribution(p)}")
+        blocks.append(f"> {emphasised(p.text, res.terms)}\n>\n> {attribution(p)}")
     return "\n\n".join(blocks)
 
 
-def answer(question: str, k: int = 3, docs: list[str] | None = None, index: Index | None = None) -> Answer:
-    """Quotes that answer the question, or the nearest one marked as not an answer."""
-    hits = retrieve(question, k=k, docs=docs, index=index)
+def answer(question: str, k: int = 3, docs: list[str] | None = None, index: Index | None = None,
+           previous: Answer | None = None) -> Answer:
+    """Quotes that answer the question, or the nearest one marked as not an answer.
+
+    ``previous`` makes it a follow-up: a pronoun stands for the previous answer's speaker, "what
+    else" leaves out what was already quoted, and a question about what someone said keeps to
+    that speaker's sentences. No model rewrites the question; the rewrite is shown in the reply.
+    """
+    searched, speaker, seen = question, None, set()
+    if previous is not None and previous.speaker and isinstance(question, str) and _PRONOUN.search(question):
+        speaker = previous.speaker
+        searched = _PRONOUN.sub(lambda m: speaker + ("'s" if m.group().lower() in ("his", "hers", "their") else ""),
+                                question)
+        if _ELSE.search(question):
+            seen = {(p.doc, p.sentence) for p in previous.passages}
+    wide = k + len(seen) if not (speaker and _SAYING.search(question)) else max(20, 4 * k)
+    hits = retrieve(searched, k=min(wide, 100), docs=docs, index=index)
+    hits = [h for h in hits if (h.doc, h.sentence) not in seen]
+    if speaker and _SAYING.search(question):
+        hits = [h for h in hits if h.speaker == speaker]
+        if not hits:
+            more = " else" if seen else ""
+            return Answer(question=question, passages=(), abstained=True, terms=terms(searched), searched=searched,
+                          note=f"The articles quote nothing{more} from {speaker}.")
+    hits = hits[:k]
     abstained = not hits or hits[0].score < ABSTAIN_BELOW
-    if abstained:
-        hits = hits[:1]
-    else:
-        hits = [h for h in hits if h.score >= ABSTAIN_BELOW]
-    return Answer(question=question, passages=tuple(hits), abstained=abstained, terms=terms(question))
+    hits = hits[:1] if abstained else [h for h in hits if h.score >= ABSTAIN_BELOW]
+    return Answer(question=question, passages=tuple(hits), abstained=abstained, terms=terms(searched),
+                  searched=searched if searched != question else None)
+
+
+def converse(questions: list[str], k: int = 3, docs: list[str] | None = None, index: Index | None = None) -> Answer:
+    """Answer the last of a conversation's questions, each earlier one resolved against the one before.
+
+    Derived from the questions alone, so the chat, the HTTP API and a script get the same answer
+    from the same history, with no hidden session state.
+    """
+    previous = None
+    for q in questions[-4:-1]:
+        try:
+            previous = answer(q, k=k, docs=docs, index=index, previous=previous)
+        except ValueError:
+            previous = None
+    return answer(questions[-1], k=k, docs=docs, index=index, previous=previous)

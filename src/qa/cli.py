@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", parents=[common], help="start the web chat")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=7860)
+    ev = sub.add_parser("eval", parents=[common], help="ReQA retrieval and abstention on SQuAD dev, with baselines")
+    ev.add_argument("--data", help="folder with the SQuAD dev files (default: ../shared/data)")
+    ev.add_argument("--out", default="bench/out/eval", help="cache and report folder (default bench/out/eval)")
     return p
 
 
@@ -59,6 +62,15 @@ def main(argv: list[str] | None = None) -> int:
 
             res = answer(args.question, k=args.k, docs=args.docs, index=index)
             print(json.dumps(res.to_dict(), indent=2, ensure_ascii=False) if args.json else str(res))
+            return 0
+        if args.command == "eval":
+            from pathlib import Path
+
+            from .evaluate import DATA, run
+
+            report = run(Path(args.out), Path(args.data) if args.data else DATA)
+            print((Path(args.out) / "report.md").read_text())
+            print(f"JSON report: {Path(args.out) / 'report.json'}")
             return 0
         if args.command == "serve":
             from .ui import serve

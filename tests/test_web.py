@@ -1,0 +1,169 @@
+"""The web chat in a real browser (Debian's Chromium driven by Playwright) and over HTTP."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import SEEDS
+from web import ROOT, start_server, stop_server
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(os.environ.get("QA_ARTIFACTS", ROOT / "artifacts"))
+REGIMENT = ('He commended the 225th Assault Regiment deployed near Belgorod, adding, "Well done, guys! '
+            "I'm proud of each and every one who is fighting for Ukraine!\"")
+STORM = "title: Storm Ida reaches the coast\nStorm Ida made landfall near Porto Velho on Tuesday, flooding 300 homes.\n" \
+        '"The water came up to the windows in minutes," said harbour master Rui Tavares.\n'
+HOSTILE = ("title: Council minutes\n"
+           "The council voted on the harbour budget <img src=x onerror=alert(1)> on Friday.\n"
+           "The clerk posted <script>alert(2)</script> and [link](javascript:alert(3)) and "
+           "![](http://127.0.0.1:9/track.png) in the minutes.\n")
+
+if not os.path.exists(CHROMIUM) and not os.environ.get("CI"):
+    pytest.skip("Debian's chromium is not installed (bash .ci/run installs it)", allow_module_level=True)
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    seeds = tmp_path_factory.mktemp("web-seeds")
+    for f in SEEDS.iterdir():
+        shutil.copy(f, seeds / f.name)
+    proc, url = start_server(seeds, tmp_path_factory.mktemp("web-index"))
+    yield url, seeds
+    stop_server(proc)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1400, "height": 950})
+    page = context.new_page()
+    page.dialogs = []
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    page.goto(server[0])
+    page.wait_for_selector("#question textarea")
+    yield page
+    context.close()
+
+
+def ask(page, question: str):
+    before = page.locator("#chat .bot").count()
+    page.fill("#question textarea", question)
+    page.click("#ask")
+    page.wait_for_function(
+        """(n) => { const b = document.querySelectorAll('#chat .bot');
+                    return b.length > n && /score|Cannot answer|do not cover/.test(b[b.length - 1].innerText); }""",
+        arg=before, timeout=60_000)
+    return page.locator("#chat .bot").last
+
+
+def test_a_question_is_answered_with_the_verbatim_quote_its_speaker_and_the_article_highlighted(page):
+    reply = ask(page, "Who did Zelensky commend?")
+    text = reply.inner_text()
+    assert REGIMENT in text
+    assert "Volodymyr Zelensky" in text and "paragraph 4, sentence 8" in text
+    marks = page.locator("#article mark").all_inner_texts()
+    assert REGIMENT in marks
+    page.wait_for_timeout(500)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "answer.png"), full_page=True)
+    print(f"screenshot: {SHOTS / 'answer.png'}")
+
+
+def test_clicking_an_example_asks_it(page):
+    page.get_by_role("button", name="What did Trump say about Russia?").click()
+    page.wait_for_function("() => /score/.test(document.querySelector('#chat .bot')?.innerText || '')", timeout=60_000)
+    assert 'Russia is "bombing like crazy right now,"' in page.locator("#chat .bot").last.inner_text()
+    assert "Donald Trump" in page.locator("#chat .bot").last.inner_text()
+
+
+def test_a_follow_up_is_resolved_against_the_previous_speaker(page):
+    first = ask(page, "Which regiment did Zelensky commend?").inner_text()
+    assert REGIMENT in first
+    follow = ask(page, "What else did he say?").inner_text()
+    assert "Searched for: What else did Volodymyr Zelensky say?" in follow
+    quotes = [line for line in follow.split("\n") if line.strip() and not line.startswith(("—", "Searched"))]
+    assert quotes and not any(q in first for q in quotes)  # only what was not quoted before
+    assert follow.count("— Volodymyr Zelensky") == len(quotes)  # and all of it his
+    who = ask(page, "Who is he?").inner_text()
+    assert "Searched for: Who is Volodymyr Zelensky?" in who
+    assert "Ukrainian President Volodymyr Zelensky confirmed" in who
+
+
+def upload(page, tmp_path, name: str, data: bytes) -> str:
+    path = tmp_path / name
+    path.write_bytes(data)
+    page.get_by_text("Add an article").click()
+    before = page.locator("#upload-status").inner_text()
+    page.set_input_files("#upload input[type=file]", str(path))
+    page.wait_for_function(
+        """(b) => { const t = document.querySelector('#upload-status')?.innerText || '';
+                    return t !== b && /Added|refused/.test(t); }""",
+        arg=before, timeout=120_000)
+    return page.locator("#upload-status").inner_text()
+
+
+def test_an_uploaded_article_can_be_asked_about_at_once(page, tmp_path, server):
+    status = upload(page, tmp_path, "storm.txt", STORM.encode())
+    assert "Added Storm Ida reaches the coast" in status
+    assert (server[1] / "storm.txt").read_text() == STORM
+    reply = ask(page, "How high did the water come in Porto Velho?").inner_text()
+    assert '"The water came up to the windows in minutes," said harbour master Rui Tavares.' in reply
+    assert "Rui Tavares" in reply and "Storm Ida reaches the coast" in reply
+
+
+def test_a_broken_upload_is_refused_and_changes_nothing(page, tmp_path, server):
+    before = sorted(p.name for p in server[1].iterdir())
+    status = upload(page, tmp_path, "broken.txt", bytes(range(256)) * 8)
+    assert "Upload refused" in status and "binary" in status and "Nothing was changed" in status
+    assert sorted(p.name for p in server[1].iterdir()) == before
+
+
+def test_a_hostile_article_shows_its_markup_as_text_and_runs_nothing(page, tmp_path):
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    assert "Added" in upload(page, tmp_path, "council.txt", HOSTILE.encode())
+    first = ask(page, "What did the council vote on?").inner_text()
+    assert "<img src=x onerror=alert(1)>" in first
+    second = ask(page, "What did the clerk post in the minutes?").inner_text()
+    for literal in ("<script>alert(2)</script>", "[link](javascript:alert(3))"):
+        assert literal in second
+    article = page.locator("#article").inner_text()
+    for literal in ("<img src=x onerror=alert(1)>", "<script>alert(2)</script>", "[link](javascript:alert(3))",
+                    "![](http://127.0.0.1:9/track.png)"):
+        assert literal in article
+    page.wait_for_timeout(1000)
+    assert page.dialogs == []
+    assert page.locator("#chat img[src='x'], #article img, #chat script, #article script, #chat a[href^='javascript']").count() == 0
+    assert not [u for u in requests if "track.png" in u or u.endswith("/x")]
+
+
+def test_the_http_api_returns_passages_and_replies(server):
+    from gradio_client import Client
+
+    client = Client(server[0], verbose=False)
+    hits = client.predict("Which regiment did Zelensky commend?", 3, None, api_name="/retrieve")
+    assert hits[0]["text"] == REGIMENT
+    assert set(hits[0]) == {"text", "doc", "title", "paragraph", "sentence", "start", "end", "score", "speaker"}
+    assert (hits[0]["speaker"], hits[0]["paragraph"]) == ("Volodymyr Zelensky", 4)
+    reply = client.predict("Which regiment did Zelensky commend?", None, None, api_name="/chat")
+    assert "He **commended** the 225th Assault **Regiment**" in reply
+    follow = client.predict("What else did he say?", ["Which regiment did Zelensky commend?"], None, api_name="/chat")
+    assert "Searched for: What else did Volodymyr Zelensky say?" in follow
+    with pytest.raises(Exception, match="the question is empty"):
+        client.predict("   ", 3, None, api_name="/retrieve")
