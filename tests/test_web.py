@@ -122,7 +122,7 @@ def test_an_uploaded_article_can_be_asked_about_at_once(page, tmp_path, server):
     status = upload(page, tmp_path, "storm.txt", STORM.encode())
     assert "Added Storm Ida reaches the coast" in status
     assert (server[1] / "storm.txt").read_text() == STORM
-    reply = ask(page, "How high did the water come in Porto Velho?").inner_text()
+    reply = ask(page, "How fast did the water come up to the windows?").inner_text()
     assert '"The water came up to the windows in minutes," said harbour master Rui Tavares.' in reply
     assert "Rui Tavares" in reply and "Storm Ida reaches the coast" in reply
 
@@ -167,3 +167,16 @@ def test_the_http_api_returns_passages_and_replies(server):
     assert "Searched for: What else did Volodymyr Zelensky say?" in follow
     with pytest.raises(Exception, match="the question is empty"):
         client.predict("   ", 3, None, api_name="/retrieve")
+
+
+@pytest.mark.slow
+def test_under_load_every_question_is_answered_and_a_full_queue_says_busy():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import load
+
+    report = load.main(["--threads", "4", "--seconds", "15", "--max-requests", "400"])
+    assert report["load"]["errors"] == 0 and report["load"]["requests"] >= 20
+    flood = report["full queue"]
+    assert flood["other"] == [] and flood["busy"] >= 1 and flood["ok"] >= 1

@@ -16,7 +16,7 @@ from .retrieve import Passage, retrieve, stemmer
 
 # Calibrated in bench/calibrate.py on SQuAD (answerable vs. other articles' questions) and the
 # seed article; see README "Abstention".
-ABSTAIN_BELOW = 0.30
+ABSTAIN_BELOW = 0.63
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
 _QUESTION_WORDS = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how", "did", "does", "do",

@@ -43,12 +43,29 @@ class Embedder:
         self._lock = threading.Lock()
 
     def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            vecs = self._model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
-                                      convert_to_numpy=True, show_progress_bar=progress)
-        return np.ascontiguousarray(vecs, dtype=np.float32)
+        """Unit vectors, in chunks: the lock is let go between chunks so that a question asked while
+        an upload is being indexed waits for one chunk, not for the whole article."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        chunk = self.CHUNK
+        # Longest first within the whole call, as sentence-transformers does within one: less padding.
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        bar = None
+        if progress and len(texts) > chunk:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(texts), unit="text", desc="encoding")
+        for at in range(0, len(texts), chunk):
+            idx = order[at:at + chunk]
+            with self._lock:
+                out[idx] = self._model.encode([texts[i] for i in idx], batch_size=batch_size,
+                                              normalize_embeddings=True, convert_to_numpy=True)
+            if bar is not None:
+                bar.update(len(idx))
+        if bar is not None:
+            bar.close()
+        return out
+
+    CHUNK = 512
 
 
 @lru_cache(maxsize=4)

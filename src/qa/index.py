@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import threading
 import time
@@ -36,6 +37,10 @@ FILES = ("passages.json", "vectors.npy", "paragraphs.npy", "faiss.index")
 
 class IndexError_(RuntimeError):
     """An index on disk that cannot be used as it is (the message says why, in one line)."""
+
+
+class NoIndex(IndexError_):
+    """Nothing built yet: the ordinary first start, not damage worth a warning."""
 
 
 @dataclass
@@ -174,19 +179,21 @@ class Index:
         """Load the persisted index, rebuilding what the seeds or the model changed; True if rebuilt."""
         with self._build_lock:
             seen = self._scan()
-            loaded = self._load_current(seen)
-            if loaded is not None:
-                self._state = loaded
+            state = self._try_load(quiet=False)
+            if state is not None and self._fresh(state, seen):
+                self._state = state
                 return False
             from filelock import FileLock
 
             self.settings.index.mkdir(parents=True, exist_ok=True)
             with FileLock(str(self.settings.index / ".lock")):
                 seen = self._scan()
-                loaded = self._load_current(seen)  # another process may have built it meanwhile
-                if loaded is None:
-                    loaded = self._build(seen, progress)
-            self._state = loaded
+                if self._current_name() != (state.generation.name if state else None):
+                    state = self._try_load(quiet=True)  # another process built one meanwhile
+                    if state is not None and self._fresh(state, seen):
+                        self._state = state
+                        return False
+                self._state = self._build(seen, progress, previous=state)
             return True
 
     def add(self, name: str, data: bytes) -> ingest.Document:
@@ -218,40 +225,41 @@ class Index:
                 out[path.name] = "unreadable"
         return out
 
-    def _load_current(self, seen: dict[str, str]) -> State | None:
-        root = self.settings.index
+    def _current_name(self) -> str | None:
         try:
-            name = (root / "CURRENT").read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError):
+            return current(self.settings.index).name
+        except IndexError_:
             return None
+
+    def _try_load(self, quiet: bool) -> State | None:
+        """The generation CURRENT names, verified; damage is reported once, in one line."""
         try:
-            state = load_generation(root / name)
+            return load_generation(current(self.settings.index))
+        except NoIndex:
+            return None
         except IndexError_ as exc:
-            log.warning("index %s: %s; rebuilding from the seeds", root, exc)
+            if not quiet:
+                log.warning("index %s: %s; rebuilding from the seeds", self.settings.index, exc)
             return None
+
+    def _fresh(self, state: State, seen: dict[str, str]) -> bool:
         m = state.manifest
         if m.get("model") != self.settings.model or m.get("embed") != EMBED_VERSION or m.get("seeds") != seen:
-            return None
+            return False
         self.warnings = list(m.get("skipped", {}).values())
-        return state
+        return True
 
     # -- building ---------------------------------------------------------------------------------
-    def _reusable(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    def _reusable(self, previous: State | None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Vectors of the previous generation by document hash, so an unchanged article is not re-encoded."""
-        root = self.settings.index
-        try:
-            state = load_generation(root / (root / "CURRENT").read_text(encoding="utf-8").strip())
-        except (OSError, UnicodeDecodeError, IndexError_):
+        if previous is None or previous.manifest.get("model") != self.settings.model \
+                or previous.manifest.get("embed") != EMBED_VERSION:
             return {}
-        if state.manifest.get("model") != self.settings.model or state.manifest.get("embed") != EMBED_VERSION:
-            return {}
-        vectors = np.load(state.generation / "vectors.npy", mmap_mode="r", allow_pickle=False)
-        out = {}
-        for i, d in enumerate(state.documents):
-            out[d.sha256] = (vectors[state.rows_of(d.id)], state.para_vectors[state.para_doc == i])
-        return out
+        vectors = np.load(previous.generation / "vectors.npy", mmap_mode="r", allow_pickle=False)
+        return {d.sha256: (vectors[previous.rows_of(d.id)], previous.para_vectors[previous.para_doc == i])
+                for i, d in enumerate(previous.documents)}
 
-    def _build(self, seen: dict[str, str], progress: bool) -> State:
+    def _build(self, seen: dict[str, str], progress: bool, previous: State | None = None) -> State:
         started = time.perf_counter()
         documents, skipped = [], {}
         ids: set[str] = set()
@@ -269,7 +277,7 @@ class Index:
             ids.add(doc.id)
             documents.append(doc)
         self.warnings = list(skipped.values())
-        reuse = self._reusable()
+        reuse = self._reusable(previous)
         spans = [segment.segment(d.text, d.body_start) for d in documents]
         paras = [segment.paragraphs(d.text, d.body_start) for d in documents]
         speakers = [attribute.speakers(d.text, [(s.paragraph, s.start, s.end) for s in ss]) for d, ss in zip(documents, spans)]
@@ -321,6 +329,22 @@ class Index:
         log.info("indexed %d sentences of %d articles (%d texts encoded) in %.1fs", len(rows), len(documents),
                  len(encoded), time.perf_counter() - started)
         return state
+
+
+_GENERATION = re.compile(r"gen-[0-9]{8}-[0-9]{6}-[0-9a-f]{8}")
+
+
+def current(root: Path) -> Path:
+    """The generation CURRENT names; only a generation folder inside ``root`` is accepted."""
+    try:
+        name = (root / "CURRENT").read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise NoIndex("no index yet") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexError_(f"unreadable CURRENT ({exc.__class__.__name__})") from None
+    if not _GENERATION.fullmatch(name):
+        raise IndexError_(f"CURRENT names {name[:40]!r}, which is not a generation folder")
+    return root / name
 
 
 def save_generation(root: Path, state: State, vectors: np.ndarray) -> Path:

@@ -118,6 +118,8 @@ class Lexical:
     def scores(self, question: str, rows: np.ndarray | None = None) -> np.ndarray:
         tokens = self._bm25s.tokenize([question], stopwords="en", stemmer=self._stemmer, show_progress=False,
                                       return_ids=False)[0]
+        if not tokens:  # nothing BM25 can match (only emoji or stopwords): no lexical evidence at all
+            return np.zeros(self.model.scores["num_docs"], dtype=np.float32)
         mask = None
         if rows is not None:
             mask = np.zeros(self.model.scores["num_docs"], dtype=np.float32)

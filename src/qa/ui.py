@@ -31,7 +31,7 @@ EXAMPLES = [
 ]
 MAX_UPLOAD = "2mb"
 SCROLL_TO_QUOTE = "() => { const m = document.querySelector('#article mark'); if (m) m.scrollIntoView({block: 'center'}); }"
-QUEUE_SIZE = 32
+QUEUE_SIZE = int(os.environ.get("QA_QUEUE_SIZE", "32"))  # bounded: a flood gets "busy", not a pile-up
 
 CSS = """
 .article { max-height: 640px; overflow-y: auto; font-family: Georgia, 'Times New Roman', serif; line-height: 1.55; }
