@@ -36,8 +36,16 @@ def test_markup_in_an_article_is_escaped_not_rendered():
 def test_follow_ups_resolve_pronouns_against_the_previous_answer(seed_index):
     from qa.answer import converse
 
-    res = converse(["Who is Emil Kastehelmi?", "What else did he say?"], index=seed_index)
-    assert res.searched == "What else did Emil Kastehelmi say?"
+    talk = ["Who is Emil Kastehelmi?"]
+    quoted = [answer(talk[0], k=1, index=seed_index).passages[0].sentence]
+    for _ in range(2):  # the article quotes him three times: one new sentence per "what else"
+        talk.append("What else did he say?")
+        res = converse(talk, k=1, index=seed_index)
+        assert res.searched == "What else did Emil Kastehelmi say?" and not res.abstained
+        assert res.passages[0].speaker == "Emil Kastehelmi" and res.passages[0].sentence not in quoted
+        quoted.append(res.passages[0].sentence)
+    assert sorted(quoted) == [18, 19, 20]
+    res = converse(talk + ["What else did he say?"], k=1, index=seed_index)
     assert res.abstained and str(res) == "**The articles quote nothing else from Emil Kastehelmi.**"
     res = converse(["What did Trump say about Russia?", "What did he say?"], index=seed_index)
     assert [p.speaker for p in res.passages] == ["Donald Trump"]

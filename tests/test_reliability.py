@@ -198,7 +198,7 @@ def test_questions_are_answered_from_the_old_index_while_an_upload_is_indexed(tm
         (seeds / f.name).write_bytes(f.read_bytes())
     index = Index(seeds=seeds, index=tmp_path / "index")
     index.refresh()
-    big = "\n".join(f"Report {n}: the harbour authority said cargo volume {n} rose in week {n % 52}." for n in range(800))
+    big = "\n".join(f"Report {n}: the harbour authority said cargo volume {n} rose in week {n % 52}." for n in range(3000))
     done = threading.Event()
     during, errors = [], []
 
@@ -220,4 +220,4 @@ def test_questions_are_answered_from_the_old_index_while_an_upload_is_indexed(tm
     answered_during_build = [d for finished, d, _ in during if not finished and d == ["000_9c80ba997a9c7279"]]
     assert len(answered_during_build) >= 3  # served from the old index, not blocked behind the build
     assert all(p == 4 for *_, p in during)
-    assert retrieve("cargo volume 734", k=1, index=index)[0].doc == "harbour"
+    assert retrieve("cargo volume 2734", k=1, index=index)[0].doc == "harbour"

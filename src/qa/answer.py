@@ -16,7 +16,7 @@ from .retrieve import Passage, retrieve, stemmer
 
 # Calibrated in bench/calibrate.py on SQuAD (answerable vs. other articles' questions) and the
 # seed article; see README "Abstention".
-ABSTAIN_BELOW = 0.63
+ABSTAIN_BELOW = 0.50
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
 _QUESTION_WORDS = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how", "did", "does", "do",
@@ -39,6 +39,7 @@ class Answer:
     terms: tuple[str, ...] = field(default=())
     searched: str | None = None  # the question as searched, when a follow-up was resolved ("he" -> a name)
     note: str | None = None  # why there is nothing to quote, when that is more specific than "not covered"
+    shown: frozenset = frozenset()  # (doc, sentence) quoted so far in this conversation, for "what else"
 
     def to_dict(self) -> dict:
         return {"question": self.question, "searched": self.searched or self.question, "abstained": self.abstained,
@@ -122,27 +123,29 @@ def answer(question: str, k: int = 3, docs: list[str] | None = None, index: Inde
     else" leaves out what was already quoted, and a question about what someone said keeps to
     that speaker's sentences. No model rewrites the question; the rewrite is shown in the reply.
     """
-    searched, speaker, seen = question, None, set()
+    searched, speaker, seen = question, None, frozenset()
     if previous is not None and previous.speaker and isinstance(question, str) and _PRONOUN.search(question):
         speaker = previous.speaker
         searched = _PRONOUN.sub(lambda m: speaker + ("'s" if m.group().lower() in ("his", "hers", "their") else ""),
                                 question)
         if _ELSE.search(question):
-            seen = {(p.doc, p.sentence) for p in previous.passages}
-    wide = k + len(seen) if not (speaker and _SAYING.search(question)) else max(20, 4 * k)
-    hits = retrieve(searched, k=min(wide, 100), docs=docs, index=index)
+            seen = previous.shown
+    quoting = bool(speaker and _SAYING.search(question))  # "what did he say": that speaker's own sentences
+    hits = retrieve(searched, k=min(max(20, 4 * k) if quoting else k + len(seen), 100), docs=docs, index=index)
     hits = [h for h in hits if (h.doc, h.sentence) not in seen]
-    if speaker and _SAYING.search(question):
-        hits = [h for h in hits if h.speaker == speaker]
+    if quoting:
+        hits = [h for h in hits if h.speaker == speaker][:k]
         if not hits:
-            more = " else" if seen else ""
             return Answer(question=question, passages=(), abstained=True, terms=terms(searched), searched=searched,
-                          note=f"The articles quote nothing{more} from {speaker}.")
-    hits = hits[:k]
-    abstained = not hits or hits[0].score < ABSTAIN_BELOW
-    hits = hits[:1] if abstained else [h for h in hits if h.score >= ABSTAIN_BELOW]
+                          note=f"The articles quote nothing{' else' if seen else ''} from {speaker}.", shown=seen)
+        abstained = False  # attribution, not similarity, is the evidence that these answer the question
+    else:
+        hits = hits[:k]
+        abstained = not hits or hits[0].score < ABSTAIN_BELOW
+        hits = hits[:1] if abstained else [h for h in hits if h.score >= ABSTAIN_BELOW]
+    shown = (seen if speaker else frozenset()) | ({(h.doc, h.sentence) for h in hits} if not abstained else set())
     return Answer(question=question, passages=tuple(hits), abstained=abstained, terms=terms(searched),
-                  searched=searched if searched != question else None)
+                  searched=searched if searched != question else None, shown=frozenset(shown))
 
 
 def converse(questions: list[str], k: int = 3, docs: list[str] | None = None, index: Index | None = None) -> Answer:
@@ -152,7 +155,7 @@ def converse(questions: list[str], k: int = 3, docs: list[str] | None = None, in
     from the same history, with no hidden session state.
     """
     previous = None
-    for q in questions[-4:-1]:
+    for q in questions[-6:-1]:
         try:
             previous = answer(q, k=k, docs=docs, index=index, previous=previous)
         except ValueError:

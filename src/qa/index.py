@@ -29,10 +29,10 @@ from .config import Settings
 
 log = logging.getLogger("qa")
 
-FORMAT = 1
+FORMAT = 2
 EMBED_VERSION = 2  # bump when what is embedded for a sentence changes, so old vectors are not reused
-EXACT_LIMIT = 200_000  # rows up to which an exact (flat) search is cheaper than any approximation
-FILES = ("passages.json", "vectors.npy", "paragraphs.npy", "faiss.index")
+EXACT_LIMIT = 20_000  # rows up to which an exact search costs less than encoding the question (bench/perf.py)
+FILES = ("passages.json", "vectors.npy", "faiss.index")
 
 
 class IndexError_(RuntimeError):
@@ -58,11 +58,12 @@ class State:
     para_doc: np.ndarray  # paragraph id -> document position
     para_start: np.ndarray
     para_end: np.ndarray
-    para_vectors: np.ndarray  # paragraph id -> unit vector (the context a sentence is read in)
+    vectors: np.ndarray  # row -> unit vector, memory-mapped: exact scores for a few candidate rows
     faiss: object
     manifest: dict
     generation: Path | None = None
     _rows_by_doc: dict[str, np.ndarray] = field(default_factory=dict)
+    _para_first_row: np.ndarray | None = None
     _lexical: object = None
     _para_lexical: object = None
 
@@ -81,6 +82,13 @@ class State:
 
     def paragraph_texts(self) -> list[str]:
         return [self.documents[d].text[a:b] for d, a, b in zip(self.para_doc, self.para_start, self.para_end)]
+
+    def rows_of_paragraphs(self, paras: np.ndarray) -> np.ndarray:
+        """Rows of the given paragraphs (a paragraph's rows are contiguous), without a scan of all rows."""
+        if self._para_first_row is None:
+            self._para_first_row = np.searchsorted(self.para, np.arange(len(self.para_doc) + 1))
+        first = self._para_first_row
+        return np.concatenate([np.arange(first[p], first[p + 1]) for p in paras]) if len(paras) else np.zeros(0, np.int64)
 
     def rows_of(self, doc_id: str) -> np.ndarray:
         if not self._rows_by_doc:
@@ -115,20 +123,26 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def build_faiss(vectors: np.ndarray):
-    """Exact inner product where it is cheap; past EXACT_LIMIT rows an HNSW graph over 8-bit codes."""
+    """Exact inner product where it is cheap; past EXACT_LIMIT rows an inverted file over 8-bit codes,
+    a quarter of the memory of the vectors, probed widely enough for recall@10 >= 0.95 (bench/perf.py)."""
     import faiss
 
     n, dim = vectors.shape
     if n <= EXACT_LIMIT:
         index = faiss.IndexFlatIP(dim)
     else:
-        index = faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_8bit, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.train(vectors[: min(n, 100_000)])
-        index.hnsw.efSearch = 128
+        nlist = int(np.sqrt(n))
+        index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(dim), dim, nlist, faiss.ScalarQuantizer.QT_8bit,
+                                              faiss.METRIC_INNER_PRODUCT)
+        sample = vectors[np.sort(np.random.default_rng(0).choice(n, size=min(n, 40 * nlist), replace=False))]
+        index.train(np.ascontiguousarray(sample))
+        index.nprobe = NPROBE
     if n:
         index.add(vectors)
     return index
+
+
+NPROBE = 32
 
 
 def context(doc: ingest.Document, speaker: str | None, sentence: str) -> str:
@@ -142,6 +156,14 @@ def context(doc: ingest.Document, speaker: str | None, sentence: str) -> str:
     if speaker:
         head.append(f"{speaker}:")
     return " ".join(head + [sentence]) if head else sentence
+
+
+@dataclass
+class _Done:
+    vectors: np.ndarray
+    spans: list[segment.Span]
+    paragraphs: list[tuple[int, int]]
+    speakers: list[str | None]
 
 
 class Index:
@@ -167,6 +189,12 @@ class Index:
         from .embed import embedder
 
         return embedder(self.settings.model)
+
+    @property
+    def query_encoder(self):
+        from .embed import query_encoder
+
+        return query_encoder(self.settings.model)
 
     @property
     def documents(self) -> list[ingest.Document]:
@@ -250,14 +278,22 @@ class Index:
         return True
 
     # -- building ---------------------------------------------------------------------------------
-    def _reusable(self, previous: State | None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Vectors of the previous generation by document hash, so an unchanged article is not re-encoded."""
+    def _reusable(self, previous: State | None) -> dict[str, "_Done"]:
+        """What the previous generation knows of each document, by hash: an unchanged article is
+        neither segmented nor encoded again."""
         if previous is None or previous.manifest.get("model") != self.settings.model \
                 or previous.manifest.get("embed") != EMBED_VERSION:
             return {}
-        vectors = np.load(previous.generation / "vectors.npy", mmap_mode="r", allow_pickle=False)
-        return {d.sha256: (vectors[previous.rows_of(d.id)], previous.para_vectors[previous.para_doc == i])
-                for i, d in enumerate(previous.documents)}
+        out = {}
+        for i, d in enumerate(previous.documents):
+            rows = previous.rows_of(d.id)
+            pids = np.flatnonzero(previous.para_doc == i)
+            out[d.sha256] = _Done(
+                vectors=previous.vectors[rows],
+                spans=[segment.Span(int(previous.paragraph[r]), int(previous.start[r]), int(previous.end[r])) for r in rows],
+                paragraphs=[(int(previous.para_start[p]), int(previous.para_end[p])) for p in pids],
+                speakers=[previous.speaker[r] for r in rows])
+        return out
 
     def _build(self, seen: dict[str, str], progress: bool, previous: State | None = None) -> State:
         started = time.perf_counter()
@@ -278,29 +314,30 @@ class Index:
             documents.append(doc)
         self.warnings = list(skipped.values())
         reuse = self._reusable(previous)
-        spans = [segment.segment(d.text, d.body_start) for d in documents]
-        paras = [segment.paragraphs(d.text, d.body_start) for d in documents]
-        speakers = [attribute.speakers(d.text, [(s.paragraph, s.start, s.end) for s in ss]) for d, ss in zip(documents, spans)]
-        fresh = [i for i, d in enumerate(documents) if d.sha256 not in reuse
-                 or reuse[d.sha256][0].shape[0] != len(spans[i]) or reuse[d.sha256][1].shape[0] != len(paras[i])]
+        spans, paras, speakers = [], [], []
+        for d in documents:
+            old = reuse.get(d.sha256)
+            if old is not None:  # unchanged file: its sentences and speakers are what they were
+                spans.append(old.spans)
+                paras.append(old.paragraphs)
+                speakers.append(old.speakers)
+            else:
+                spans.append(segment.segment(d.text, d.body_start))
+                paras.append(segment.paragraphs(d.text, d.body_start))
+                speakers.append(attribute.speakers(d.text, [(s.paragraph, s.start, s.end) for s in spans[-1]]))
+        fresh = [i for i, d in enumerate(documents) if d.sha256 not in reuse]
         todo = [context(documents[i], w, documents[i].text[s.start:s.end]) for i in fresh for s, w in zip(spans[i], speakers[i])]
-        todo_p = [documents[i].text[a:b] for i in fresh for a, b in paras[i]]
         embedder = self.embedder
-        encoded = embedder.encode(todo + todo_p, progress=progress)
-        new_s, new_p = encoded[:len(todo)], encoded[len(todo):]
-        s_parts, p_parts, at, at_p = [], [], 0, 0
+        encoded = embedder.encode(todo, progress=progress)
+        parts, at = [], 0
         fresh_set = set(fresh)
         for i, d in enumerate(documents):
             if i in fresh_set:
-                s_parts.append(new_s[at:at + len(spans[i])])
-                p_parts.append(new_p[at_p:at_p + len(paras[i])])
-                at, at_p = at + len(spans[i]), at_p + len(paras[i])
+                parts.append(encoded[at:at + len(spans[i])])
+                at += len(spans[i])
             else:
-                s_parts.append(np.asarray(reuse[d.sha256][0], dtype=np.float32))
-                p_parts.append(np.asarray(reuse[d.sha256][1], dtype=np.float32))
-        empty = np.zeros((0, embedder.dim), np.float32)
-        vectors = np.concatenate(s_parts) if s_parts else empty
-        para_vectors = np.concatenate(p_parts) if p_parts else empty
+                parts.append(np.asarray(reuse[d.sha256].vectors, dtype=np.float32))
+        vectors = np.concatenate(parts) if parts else np.zeros((0, embedder.dim), np.float32)
         para_base = np.cumsum([0] + [len(p) for p in paras])
         rows = [(i, s) for i, ss in enumerate(spans) for s in ss]
         state = State(
@@ -315,7 +352,7 @@ class Index:
             para_doc=np.array([i for i, ps in enumerate(paras) for _ in ps], dtype=np.int32),
             para_start=np.array([a for ps in paras for a, _ in ps], dtype=np.int64),
             para_end=np.array([b for ps in paras for _, b in ps], dtype=np.int64),
-            para_vectors=para_vectors,
+            vectors=vectors,
             faiss=build_faiss(vectors),
             manifest={},
         )
@@ -323,9 +360,9 @@ class Index:
             "format": FORMAT, "model": self.settings.model, "embed": EMBED_VERSION, "dim": int(embedder.dim),
             "count": len(rows), "seeds": seen, "skipped": skipped,
             "documents": {d.id: d.sha256 for d in documents},
-            "encoded": len(todo) + len(todo_p), "seconds": round(time.perf_counter() - started, 3),
+            "encoded": len(todo), "seconds": round(time.perf_counter() - started, 3),
         }
-        state.generation = save_generation(self.settings.index, state, vectors)
+        state.generation = save_generation(self.settings.index, state)
         log.info("indexed %d sentences of %d articles (%d texts encoded) in %.1fs", len(rows), len(documents),
                  len(encoded), time.perf_counter() - started)
         return state
@@ -347,7 +384,7 @@ def current(root: Path) -> Path:
     return root / name
 
 
-def save_generation(root: Path, state: State, vectors: np.ndarray) -> Path:
+def save_generation(root: Path, state: State) -> Path:
     """Write a generation beside the current one, then switch CURRENT to it in one atomic step."""
     import faiss
 
@@ -362,17 +399,17 @@ def save_generation(root: Path, state: State, vectors: np.ndarray) -> Path:
         "para_doc": state.para_doc.tolist(), "para_start": state.para_start.tolist(), "para_end": state.para_end.tolist(),
     }
     _write(tmp / "passages.json", json.dumps(passages, ensure_ascii=False).encode("utf-8"))
-    for file, array in (("vectors.npy", vectors), ("paragraphs.npy", state.para_vectors)):
-        with open(tmp / file, "wb") as f:
-            np.save(f, np.ascontiguousarray(array, dtype=np.float32), allow_pickle=False)
-            f.flush()
-            os.fsync(f.fileno())
+    with open(tmp / "vectors.npy", "wb") as f:
+        np.save(f, np.ascontiguousarray(state.vectors, dtype=np.float32), allow_pickle=False)
+        f.flush()
+        os.fsync(f.fileno())
     faiss.write_index(state.faiss, str(tmp / "faiss.index"))
     manifest = dict(state.manifest, files={f: _sha(tmp / f) for f in FILES})
     _write(tmp / "manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8"))
     state.manifest = manifest
     final = root / name
     os.replace(tmp, final)
+    state.vectors = np.load(final / "vectors.npy", mmap_mode="r", allow_pickle=False)  # the file, not a copy
     write_atomic(root / "CURRENT", name.encode("utf-8"))
     _fsync_dir(root)
     for old in root.iterdir():  # keep the one before, for a reader that opened it a moment ago
@@ -418,12 +455,12 @@ def load_generation(folder: Path) -> State:
         p = json.loads((folder / "passages.json").read_text(encoding="utf-8"))
         documents = [ingest.Document(**d) for d in p["documents"]]
         index = faiss.read_index(str(folder / "faiss.index"))
-        para_vectors = np.load(folder / "paragraphs.npy", allow_pickle=False)
+        vectors = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
     except Exception as exc:  # checksummed, so only a writer bug lands here
         raise IndexError_(f"unreadable index files ({exc.__class__.__name__}: {exc})") from None
     count = manifest.get("count")
     if (index.ntotal != count or len(p["doc"]) != count or index.d != manifest.get("dim")
-            or para_vectors.shape != (len(p["para_doc"]), index.d)):
+            or vectors.shape != (count, index.d)):
         raise IndexError_(f"manifest says {count} rows of dim {manifest.get('dim')}, files hold "
                           f"{index.ntotal} x {index.d} and {len(p['doc'])} passages")
     return State(
@@ -432,6 +469,6 @@ def load_generation(folder: Path) -> State:
         sentence=np.array(p["sentence"], dtype=np.int32), start=np.array(p["start"], dtype=np.int64),
         end=np.array(p["end"], dtype=np.int64), speaker=p["speaker"], para=np.array(p["para"], dtype=np.int64),
         para_doc=np.array(p["para_doc"], dtype=np.int32), para_start=np.array(p["para_start"], dtype=np.int64),
-        para_end=np.array(p["para_end"], dtype=np.int64), para_vectors=para_vectors, faiss=index, manifest=manifest,
+        para_end=np.array(p["para_end"], dtype=np.int64), vectors=vectors, faiss=index, manifest=manifest,
         generation=folder,
     )

@@ -1,0 +1,305 @@
+"""Performance: query latency at three corpus sizes, index build throughput, cold start.
+
+    python bench/perf.py [--quick]        # table on stdout, JSON in bench/out/perf.json
+
+Every figure is paired with a floor measured in the same process (encoding the question alone, a
+bare FAISS search, bare ``model.encode``), because these machines are noisy and a ratio is what
+holds. What is real and what is synthetic is said next to each row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+sys.path.insert(0, str(ROOT / "tests"))
+
+from qa import Index, ingest, retrieve  # noqa: E402
+from qa.evaluate import DATA, write_seeds  # noqa: E402
+from qa.index import State, build_faiss  # noqa: E402
+
+
+def pct(xs: list[float]) -> dict:
+    ms = np.array(xs) * 1000
+    return {"p50_ms": round(float(np.percentile(ms, 50)), 2), "p99_ms": round(float(np.percentile(ms, 99)), 2)}
+
+
+def timed(fn, items) -> list[float]:
+    out = []
+    for x in items:
+        t = time.perf_counter()
+        fn(x)
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def squad_questions(n: int) -> list[str]:
+    data = json.loads((DATA / "squad-dev-v1.1.json").read_text())["data"]
+    qs = [qa["question"] for a in data for p in a["paragraphs"] for qa in p["qas"]]
+    return qs[:: max(1, len(qs) // n)][:n]
+
+
+def latency(name: str, index: Index, questions: list[str], real: str) -> dict:
+    """retrieve() against its floors, interleaved so that machine noise hits all three alike."""
+    emb = index.query_encoder
+    state = index.state
+    for q in questions[:5]:
+        retrieve(q, k=5, index=index)
+    enc, bare, full = [], [], []
+    for q in questions:
+        t = time.perf_counter()
+        v = emb.encode([q])
+        enc.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        state.faiss.search(v, 10)
+        bare.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        retrieve(q, k=5, index=index)
+        full.append(time.perf_counter() - t)
+    row = {"corpus": name, "sentences": len(state), "real": real, "encode question": pct(enc),
+           "bare faiss search": pct(bare), "retrieve()": pct(full)}
+    row["ratio p50 retrieve/encode"] = round(row["retrieve()"]["p50_ms"] / row["encode question"]["p50_ms"], 2)
+    return row
+
+
+def squad_index(work: Path) -> Index:
+    """The pooled SQuAD dev index; reuses `qa eval`'s cache when it is there."""
+    cache = OUT / "eval"
+    write_seeds(DATA / "squad-dev-v1.1.json", cache / "seeds")
+    index = Index(seeds=cache / "seeds", index=cache / "index")
+    index.refresh(progress=True)
+    return index
+
+
+def synthetic(index: Index, n: int, work: Path) -> tuple[Index, dict]:
+    """n sentences: real SQuAD sentence vectors with noise (so neighbours are near but distinct) and
+    their real texts, in articles of 100 sentences; the vectors live in a memory-mapped file as served."""
+    import faiss
+
+    src = index.state
+    base = np.asarray(src.vectors, dtype=np.float32)
+    rng = np.random.default_rng(0)
+    rss0 = rss_mb()
+    vec_path = work / "vectors.npy"
+    mm = np.lib.format.open_memmap(vec_path, mode="w+", dtype=np.float32, shape=(n, base.shape[1]))
+    for at in range(0, n, 100_000):
+        m = min(100_000, n - at)
+        v = base[np.arange(at, at + m) % len(base)] + rng.normal(0, 0.03, (m, base.shape[1])).astype(np.float32)
+        mm[at:at + m] = v / np.linalg.norm(v, axis=1, keepdims=True)
+    mm.flush()
+    del mm
+    vectors = np.load(vec_path, mmap_mode="r")
+    t = time.perf_counter()
+    fi = build_faiss(vectors)
+    build_s = time.perf_counter() - t
+    texts = src.texts()
+    per_doc, per_para = 100, 5
+    docs, doc, para, start, end, pstart, pend, pdoc = [], [], [], [], [], [], [], []
+    for d in range(n // per_doc):
+        sents = [texts[(d * per_doc + i) % len(texts)] for i in range(per_doc)]
+        pos, parts = 0, []
+        for i, s in enumerate(sents):
+            if i % per_para == 0 and i:
+                parts.append("\n")
+                pos += 1
+            elif i:
+                parts.append(" ")
+                pos += 1
+            if i % per_para == 0:
+                pstart.append(pos)
+                pdoc.append(d)
+            start.append(pos)
+            parts.append(s)
+            pos += len(s)
+            end.append(pos)
+            doc.append(d)
+            para.append(len(pstart) - 1)
+            if i % per_para == per_para - 1 or i == per_doc - 1:
+                pend.append(pos)
+        docs.append(ingest.Document(id=f"syn{d:06d}", title=f"syn{d:06d}", text="".join(parts), sha256=""))
+    state = State(documents=docs, doc=np.array(doc, np.int32), paragraph=(np.array(para) % 20 + 1).astype(np.int32),
+                  sentence=np.tile(np.arange(per_doc, dtype=np.int32), n // per_doc), start=np.array(start, np.int64),
+                  end=np.array(end, np.int64), speaker=[None] * n, para=np.array(para, np.int64),
+                  para_doc=np.array(pdoc, np.int32), para_start=np.array(pstart, np.int64),
+                  para_end=np.array(pend, np.int64), vectors=vectors, faiss=fi, manifest={})
+    from qa.retrieve import lexical
+
+    t = time.perf_counter()
+    lexical(state)
+    bm25_s = time.perf_counter() - t
+    syn = Index(seeds=work / "none", index=work / "none")
+    syn._state = state  # an in-memory corpus; nothing of it is written to index/
+    info = {"faiss index": type(fi).__name__, "nprobe": getattr(fi, "nprobe", None),
+            "faiss build s": round(build_s, 1), "bm25 build s": round(bm25_s, 1),
+            "faiss index MB": round(faiss.serialize_index(fi).nbytes / 1e6, 1), "rss0": rss0}
+    return syn, info
+
+
+def recall_at_10(index: Index, syn: Index) -> float:
+    """Recall@10 of the approximate index against exact search, on real question vectors."""
+    state = syn.state
+    n = len(state)
+    qs = index.query_encoder.encode(squad_questions(200))
+    _, approx = state.faiss.search(qs, 10)
+    exact = np.zeros_like(approx)
+    for i, q in enumerate(qs):
+        s = np.empty(n, np.float32)
+        for at in range(0, n, 200_000):
+            s[at:at + 200_000] = np.asarray(state.vectors[at:at + 200_000]) @ q
+        exact[i] = np.argpartition(-s, 10)[:10]
+    return round(float(np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, exact)])), 3)
+
+
+def rss_mb(kind: str = "RssAnon") -> float:
+    """Resident memory of this process; anonymous by default, since mapped file pages are page cache
+    the kernel can drop (the vectors file is mapped, and only candidate rows are read)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(kind + ":"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def build_throughput(index: Index, work: Path) -> dict:
+    """End to end from files (ingest, segment, attribute, encode, FAISS, atomic write) against bare encode."""
+    seeds = OUT / "eval" / "seeds"
+    fresh = Index(seeds=seeds, index=work / "build-index")
+    t = time.perf_counter()
+    fresh.refresh()
+    build_s = time.perf_counter() - t
+    n = len(fresh.state)
+    texts = fresh.state.contexts()
+    t = time.perf_counter()
+    index.embedder.encode(texts)
+    bare_s = time.perf_counter() - t
+    # Re-index after one article changes: only that article is encoded again.
+    victim = sorted(seeds.glob("*.txt"))[0]
+    copy = work / "seeds-copy"
+    shutil.copytree(seeds, copy)
+    again = Index(seeds=copy, index=work / "build-index")
+    (copy / victim.name).write_text(victim.read_text() + "\nA sentence added to one article.\n")
+    t = time.perf_counter()
+    again.refresh()
+    change_s = time.perf_counter() - t
+    m = json.loads((again.state.generation / "manifest.json").read_text())
+    peak = peak_build_mb(seeds, work / "peak-index")
+    return {"sentences": n, "build sentences/s": round(n / build_s, 1), "bare encode sentences/s": round(n / bare_s, 1),
+            "ratio build/bare": round(bare_s / build_s, 3), "peak RSS MB (build in a fresh process)": peak,
+            "one article changed: sentences re-encoded": m["encoded"],
+            "one article changed: of": len(again.state.rows_of(victim.stem)), "one article changed: seconds": round(change_s, 1)}
+
+
+def peak_build_mb(seeds: Path, index: Path) -> float:
+    code = f"from qa import Index; Index(seeds={str(seeds)!r}, index={str(index)!r}).refresh()"
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+
+
+PHASES = r"""
+import time, sys
+t0 = time.perf_counter()
+from qa import Index, answer
+t1 = time.perf_counter()
+ix = Index(); ix.refresh()
+t2 = time.perf_counter()
+ix.query_encoder
+t3 = time.perf_counter()
+res = answer("Which regiment did Zelensky commend?", index=ix)
+t4 = time.perf_counter()
+print(f"{t1-t0:.3f} {t2-t1:.3f} {t3-t2:.3f} {t4-t3:.3f}")
+"""
+
+
+def cold_start(work: Path, runs: int = 3) -> dict:
+    """Process start to the first answer, for `qa ask` and for the server, on the seed article."""
+    from web import start_server, stop_server
+
+    env = dict(os.environ, QA_SEEDS=str(ROOT / "seeds"), QA_INDEX=str(work / "seed-index"))
+    subprocess.run([sys.executable, "-m", "qa.cli", "index"], env=env, check=True, capture_output=True)
+    ask, phases = [], []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "qa.cli", "ask", "Which regiment did Zelensky commend?"], env=env,
+                       check=True, capture_output=True)
+        ask.append(time.perf_counter() - t)
+        out = subprocess.run([sys.executable, "-c", PHASES], env=env, check=True, capture_output=True, text=True)
+        phases.append([float(x) for x in out.stdout.split()])
+    t = time.perf_counter()
+    proc, url = start_server(ROOT / "seeds", work / "seed-index")
+    ready = time.perf_counter() - t
+    from gradio_client import Client
+
+    Client(url, verbose=False).predict("Which regiment did Zelensky commend?", 3, None, api_name="/retrieve")
+    first = time.perf_counter() - t
+    stop_server(proc)
+    p = np.median(np.array(phases), axis=0)
+    return {"qa ask, process start to answer (median s)": round(float(np.median(ask)), 2),
+            "where: import qa": round(float(p[0]), 2), "where: load index": round(float(p[1]), 2),
+            "where: load model (torch, transformers)": round(float(p[2]), 2),
+            "where: first answer (BM25 build, encode, search)": round(float(p[3]), 2),
+            "server: start to ready (s)": round(ready, 2), "server: start to first API answer (s)": round(first, 2)}
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="100k synthetic sentences instead of 1M, 100 questions")
+    ap.add_argument("--size", type=int, default=None, help="synthetic corpus size (default 1,000,000)")
+    args = ap.parse_args(argv)
+    n_q = 100 if args.quick else 300
+    size = args.size or (100_000 if args.quick else 1_000_000)
+    work = Path(tempfile.mkdtemp(prefix="qa-perf-"))
+    report: dict = {}
+    try:
+        questions = squad_questions(n_q)
+        seed = Index(seeds=ROOT / "seeds", index=work / "seed-index")
+        seed.refresh()
+        squad = squad_index(work)
+        report["latency"] = [latency("seed article", seed, questions, "real article, real questions (SQuAD)"),
+                             latency("SQuAD v1.1 dev, pooled", squad, questions, "real")]
+        syn, info = synthetic(squad, size, work)
+        row = latency(f"synthetic {size:,}", syn, questions,
+                      "real question vectors; sentence vectors = real ones + noise; texts repeat SQuAD's") | info
+        row["resident MB for the corpus (anonymous)"] = round(rss_mb() - row.pop("rss0"), 1)
+        row["recall@10 vs exact"] = recall_at_10(squad, syn)
+        report["latency"].append(row)
+        del syn
+        report["build"] = build_throughput(squad, work)
+        report["cold start"] = cold_start(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "perf.json").write_text(json.dumps(report, indent=1))
+    print(table(report))
+    return report
+
+
+def table(r: dict) -> str:
+    lines = ["| corpus | sentences | encode p50 | bare FAISS p50 | retrieve() p50 / p99 | retrieve/encode |",
+             "|---|---|---|---|---|---|"]
+    for row in r["latency"]:
+        lines.append(f"| {row['corpus']} | {row['sentences']:,} | {row['encode question']['p50_ms']} ms | "
+                     f"{row['bare faiss search']['p50_ms']} ms | {row['retrieve()']['p50_ms']} / {row['retrieve()']['p99_ms']} ms | "
+                     f"{row['ratio p50 retrieve/encode']}x |")
+    syn = r["latency"][-1]
+    lines += ["", f"Synthetic corpus: {syn['faiss index']} (nprobe {syn['nprobe']}), recall@10 vs exact "
+              f"{syn['recall@10 vs exact']}, FAISS index {syn['faiss index MB']} MB, resident for the corpus "
+              f"{syn['resident MB for the corpus (anonymous)']} MB (anonymous; the vectors file is mapped); FAISS build {syn['faiss build s']} s, BM25 build {syn['bm25 build s']} s.", ""]
+    lines += ["| build | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in r["build"].items()]
+    lines += ["", "| cold start | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in r["cold start"].items()]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
