@@ -202,9 +202,12 @@ def build_throughput(index: Index, work: Path) -> dict:
 
 
 def peak_build_mb(seeds: Path, index: Path) -> float:
-    code = f"from qa import Index; Index(seeds={str(seeds)!r}, index={str(index)!r}).refresh()"
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
-    return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+    """Peak RSS of a build, read by the building process itself (a parent's figure for its children
+    would count what the child shared with this large process before it started)."""
+    code = (f"import resource; from qa import Index; Index(seeds={str(seeds)!r}, index={str(index)!r}).refresh(); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    return round(int(out.stdout.split()[-1]) / 1024, 1)
 
 
 PHASES = r"""

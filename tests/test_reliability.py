@@ -104,6 +104,18 @@ def test_odd_articles_index_or_are_skipped_by_name_and_the_others_are_unaffected
     assert retrieve("When will the bridge reopen?", k=1, index=index)[0].doc == "good"
 
 
+def test_a_file_that_disappears_while_indexing_is_skipped_by_name(tmp_path):
+    from qa import ingest
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    gone = write(seeds, "gone.txt", "Here a moment ago.")
+    listed = ingest.seed_files(seeds)  # the indexer lists the folder, then reads each file
+    gone.unlink()
+    with pytest.raises(IngestError, match="gone.txt: cannot be read"):
+        ingest.load(listed[0])
+
+
 @pytest.mark.parametrize("damage", ["truncate-faiss", "flip-vectors", "drop-passages", "bad-manifest", "wrong-count",
                                     "garbage-current"])
 def test_a_damaged_index_is_detected_in_one_line_and_rebuilt(tmp_path, seed_dir, caplog, damage):

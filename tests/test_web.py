@@ -180,3 +180,17 @@ def test_under_load_every_question_is_answered_and_a_full_queue_says_busy():
     assert report["load"]["errors"] == 0 and report["load"]["requests"] >= 20
     flood = report["full queue"]
     assert flood["other"] == [] and flood["busy"] >= 1 and flood["ok"] >= 1
+
+
+@pytest.mark.parametrize("question, message", [
+    ("x" * 100_000, "characters long"), ("\x00\u200b\u202e", "empty"), (None, "no question"),
+])
+def test_the_http_api_refuses_bad_questions_with_the_same_clear_messages(server, question, message):
+    from gradio_client import Client
+
+    client = Client(server[0], verbose=False)
+    for api in ("/retrieve", "/chat"):
+        args = (question, 3, None) if api == "/retrieve" else (question, None, None)
+        with pytest.raises(Exception, match=message) as err:
+            client.predict(*args, api_name=api)
+        assert "Traceback" not in str(err.value)

@@ -50,7 +50,7 @@ class Embedder:
         # Longest first within the whole call, as sentence-transformers does within one: less padding.
         order = np.argsort([-len(t) for t in texts], kind="stable")
         bar = None
-        if progress and len(texts) > chunk:
+        if progress:
             from tqdm import tqdm
 
             bar = tqdm(total=len(texts), unit="text", desc="encoding")

@@ -97,16 +97,27 @@ class Lexical:
         self.model.index(bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False),
                          show_progress=False)
 
-    def scores(self, question: str, rows: np.ndarray | None = None) -> np.ndarray:
+    def scores(self, question: str, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+        """BM25 of every row; the rows that contain a query term (the only ones that can score), a
+        row repeated once per term it holds; and the number of terms, which bounds the repeats.
+
+        Why the rows: at a million rows a partial sort of every score costs half the encoding of
+        the question, and de-duplicating the postings costs more than that; a partial sort of the
+        postings themselves costs a tenth (bench/perf.py).
+        """
         tokens = self._bm25s.tokenize([question], stopwords="en", stemmer=self._stemmer, show_progress=False,
                                       return_ids=False)[0]
-        if not tokens:  # nothing BM25 can match (only emoji or stopwords): no lexical evidence at all
-            return np.zeros(self.model.scores["num_docs"], dtype=np.float32)
+        n = self.model.scores["num_docs"]
+        ids = [self.model.vocab_dict[t] for t in tokens if t in self.model.vocab_dict]
+        if not ids:  # nothing BM25 can match (only emoji, stopwords or unseen words): no lexical evidence
+            return np.zeros(n, dtype=np.float32), np.zeros(0, np.int64), 0
         mask = None
         if rows is not None:
-            mask = np.zeros(self.model.scores["num_docs"], dtype=np.float32)
+            mask = np.zeros(n, dtype=np.float32)
             mask[rows] = 1
-        return np.asarray(self.model.get_scores(tokens, weight_mask=mask), dtype=np.float32)
+        scores = np.asarray(self.model.get_scores(tokens, weight_mask=mask), dtype=np.float32)
+        indptr, indices = self.model.scores["indptr"], self.model.scores["indices"]
+        return scores, np.concatenate([indices[indptr[i]:indptr[i + 1]] for i in ids]), len(ids)
 
 
 _lexical_lock = threading.Lock()
@@ -118,7 +129,19 @@ def lexical(state: State) -> tuple[Lexical, Lexical]:
         if state._lexical is None:
             state._lexical = Lexical(state.contexts())
             state._para_lexical = Lexical(state.paragraph_texts())
+            _release_freed_memory()
         return state._lexical, state._para_lexical
+
+
+def _release_freed_memory() -> None:
+    """Tokenizing a large corpus frees millions of small objects that glibc would otherwise keep
+    resident; handing them back keeps a server's footprint to what the indexes really hold."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
 
 
 @lru_cache(maxsize=1)
@@ -144,32 +167,39 @@ def _saturate(x: np.ndarray) -> np.ndarray:
     return x / (x + LEXICAL_HALF)
 
 
-def _top(scores: np.ndarray, n: int) -> np.ndarray:
-    if not len(scores):
-        return np.zeros(0, np.int64)
-    n = min(n, len(scores))
-    top = np.argpartition(-scores, n - 1)[:n]
-    return top[scores[top] > 0]
+def fuse(dense: np.ndarray, bm25: np.ndarray, para_bm25: np.ndarray) -> np.ndarray:
+    """The one scoring formula, shared by retrieval and the evaluation's ablations."""
+    return dense + LEXICAL_WEIGHT * _saturate(bm25) + PARAGRAPH_LEXICAL_WEIGHT * _saturate(para_bm25)
+
+
+def _top(scores: np.ndarray, among: np.ndarray, repeats: int, n: int) -> np.ndarray:
+    """The n best-scoring of the rows ``among``, where a row may appear up to ``repeats`` times."""
+    if len(among) > n * repeats:
+        among = among[np.argpartition(-scores[among], n * repeats - 1)[:n * repeats]]
+    among = np.unique(among)
+    if len(among) > n:
+        among = among[np.argpartition(-scores[among], n - 1)[:n]]
+    return among[scores[among] > 0]
 
 
 def hybrid(state: State, question: str, qvec: np.ndarray, k: int, rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """Candidates from every signal, re-scored exactly by the fused score; returns (rows, scores) best first."""
     n = max(CANDIDATES, 4 * k)
     sent_lex, para_lex = lexical(state)
-    bm25 = sent_lex.scores(question, rows)
-    para_bm25 = para_lex.scores(question)
+    bm25, bm25_rows, terms = sent_lex.scores(question, rows)
+    para_bm25, bm25_paras, para_terms = para_lex.scores(question)
     if rows is not None:
         allowed = np.zeros(len(para_bm25), bool)
         allowed[state.para[rows]] = True
         para_bm25 = np.where(allowed, para_bm25, 0.0)
-    para_rows = state.rows_of_paragraphs(_top(para_bm25, CANDIDATE_PARAGRAPHS))
-    cands = np.unique(np.concatenate([search(state, qvec, n, rows), _top(bm25, n), para_rows]).astype(np.int64))
+    para_rows = state.rows_of_paragraphs(_top(para_bm25, bm25_paras, para_terms, CANDIDATE_PARAGRAPHS))
+    cands = np.unique(np.concatenate([search(state, qvec, n, rows), _top(bm25, bm25_rows, terms, n), para_rows]).astype(np.int64))
     if rows is not None:
         cands = cands[np.isin(cands, rows)]
     if not len(cands):
         return cands, np.zeros(0, np.float32)
     dense = np.asarray(state.vectors[cands]) @ qvec  # exact, whatever index found the candidate
-    fused = dense + LEXICAL_WEIGHT * _saturate(bm25[cands]) + PARAGRAPH_LEXICAL_WEIGHT * _saturate(para_bm25[state.para[cands]])
+    fused = fuse(dense, bm25[cands], para_bm25[state.para[cands]])
     order = np.argsort(-fused, kind="stable")[:k]
     return cands[order], fused[order].astype(np.float32)
 

@@ -57,9 +57,9 @@ def article_html(index: Index, res: Answer | None, doc_id: str | None = None) ->
     rows = state.rows_of(doc.id)
     body = []
     for pid in np.unique(state.para[rows]):
-        pos, at = int(state.para_start[pid]), len(body)
-        parts = []
-        for r in rows[state.para[rows] == pid]:  # the paragraph's own text between sentences, not a re-join
+        in_para = rows[state.para[rows] == pid]
+        pos, parts = int(state.para_start[pid]), []
+        for r in in_para:  # the paragraph's own text between sentences, not a re-join
             a, b = int(state.start[r]), int(state.end[r])
             parts.append(html.escape(doc.text[pos:a]))
             sentence = html.escape(doc.text[a:b])
@@ -69,9 +69,8 @@ def article_html(index: Index, res: Answer | None, doc_id: str | None = None) ->
                 sentence = f"<mark class='{cls}' title='quote {n + 1}'>{sentence}</mark>"
             parts.append(sentence)
             pos = b
-            at = int(state.paragraph[r])
         parts.append(html.escape(doc.text[pos:int(state.para_end[pid])]))
-        body.append(f"<p><span class='pn'>{at}</span>{''.join(parts)}</p>")
+        body.append(f"<p><span class='pn'>{int(state.paragraph[in_para[0]])}</span>{''.join(parts)}</p>")
     body = "".join(body)
     return f"<div class='article'><h3>{html.escape(doc.title)}</h3>{body}</div>"
 
