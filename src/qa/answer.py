@@ -14,8 +14,9 @@ from functools import lru_cache
 from .index import Index
 from .retrieve import Passage, retrieve, stemmer
 
-# Calibrated in bench/calibrate.py on SQuAD (answerable vs. other articles' questions) and the
-# seed article; see README "Abstention".
+# Chosen by `qa eval` on the even-numbered SQuAD articles: the lowest threshold that abstains on
+# 99.5% of questions asked of an article they are not about (qa/evaluate.py: suggest); checked on
+# the odd ones and on hand-written seed questions. See README "Retrieval quality".
 ABSTAIN_BELOW = 0.50
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
@@ -43,7 +44,7 @@ class Answer:
 
     def to_dict(self) -> dict:
         return {"question": self.question, "searched": self.searched or self.question, "abstained": self.abstained,
-                "threshold": self.threshold, "passages": [p.to_dict() for p in self.passages]}
+                "threshold": self.threshold, "note": self.note, "passages": [p.to_dict() for p in self.passages]}
 
     @property
     def speaker(self) -> str | None:
