@@ -89,3 +89,29 @@ def test_changing_the_model_setting_rebuilds(tmp_path):
     other = Index(seeds=index.settings.seeds, index=index.settings.index, model="sentence-transformers/all-MiniLM-L6-v2")
     assert other.refresh() is True
     assert manifest(other)["model"] == "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def test_past_the_exact_limit_an_approximate_index_still_finds_the_nearest_sentences():
+    import numpy as np
+
+    from qa.index import EXACT_LIMIT, State, build_faiss
+    from qa.retrieve import search
+
+    n = EXACT_LIMIT + 10_000
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(n, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    rows = np.zeros(n, np.int32)
+    state = State(documents=[], doc=rows, paragraph=rows, sentence=rows, start=rows, end=rows, speaker=[None] * n,
+                  para=rows, para_doc=rows, para_start=rows, para_end=rows, vectors=vectors,
+                  faiss=build_faiss(vectors), manifest={})
+    assert type(state.faiss).__name__ == "IndexIVFPQFastScan"
+    odd = np.arange(1, n, 2)
+    for target in rng.choice(n, 20, replace=False):
+        q = vectors[target] + rng.normal(0, 0.02, 384).astype(np.float32)
+        q /= np.linalg.norm(q)
+        assert target in search(state, q, 10, None)
+        filtered = search(state, q, 10, odd)  # a document filter wider than EXACT_LIMIT rows
+        assert len(filtered) and np.all(filtered % 2 == 1)
+        assert (target in filtered) == (target % 2 == 1)
+

@@ -74,26 +74,33 @@ def embedder(model: str) -> Embedder:
 
 
 class QueryEncoder:
-    """Questions only: the model's own transformer and pooling, as its sentence-transformers config
-    describes them, run through ``transformers`` without importing sentence-transformers.
+    """Questions only: the model's BERT encoder run with torch's own operations on the weights in
+    its ``model.safetensors``, its tokenizer read from ``tokenizer.json`` by ``tokenizers``, then
+    pooling and normalisation as its sentence-transformers config describes them.
 
-    Why: a question is one short line, and importing sentence-transformers (scikit-learn and all)
-    costs about 3 s of the 5 s a cold ``qa ask`` may take. Only the standard pipeline is taken
-    this way (Transformer, then mean or CLS Pooling, then Normalize, as all-MiniLM-L6-v2 is); any
-    other model goes through sentence-transformers. tests/test_embed.py holds the two paths to
-    the same vectors.
+    Why: a question is one short line, and a cold ``qa ask`` must answer within 5 s on two cores.
+    Importing sentence-transformers costs about 3 s, and even transformers' BertModel alone 2.4 s
+    (its modeling code imports generation, losses and torch.distributed). This path needs torch,
+    safetensors and tokenizers. Only a plain BERT encoder (absolute positions, GELU) followed by
+    mean or CLS pooling and normalisation goes this way, as all-MiniLM-L6-v2 is; any other model
+    goes through sentence-transformers. tests/test_embed.py holds the two paths to the same vectors.
     """
 
-    def __init__(self, path: Path, pooling: str, max_length: int):
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    def __init__(self, path: Path, config: dict, pooling: str, max_length: int):
         import torch
-        from transformers import AutoModel, AutoTokenizer
+        from safetensors.torch import load_file
+        from tokenizers import Tokenizer
 
         self._torch = torch
-        self._tokenizer = AutoTokenizer.from_pretrained(path)
-        self._model = AutoModel.from_pretrained(path).eval()
+        weights = load_file(str(path / "model.safetensors"))
+        self._w = {k.removeprefix("bert."): v.float() for k, v in weights.items()}
+        self._tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        self._tokenizer.enable_truncation(max_length)
+        self._tokenizer.no_padding()
+        self.layers, self.heads = int(config["num_hidden_layers"]), int(config["num_attention_heads"])
+        self.eps = float(config.get("layer_norm_eps", 1e-12))
         self.pooling, self.max_length = pooling, max_length
-        self.dim = int(self._model.config.hidden_size)
+        self.dim = int(config["hidden_size"])
         self._lock = threading.Lock()
 
     @classmethod
@@ -105,26 +112,48 @@ class QueryEncoder:
             modules = [m["type"].rsplit(".", 1)[-1] for m in json.loads((path / "modules.json").read_text())]
             pooling = json.loads((path / "1_Pooling" / "config.json").read_text())
             max_length = json.loads((path / "sentence_bert_config.json").read_text()).get("max_seq_length") or 512
-        except (OSError, ValueError, KeyError, TypeError):
+            config = json.loads((path / "config.json").read_text())
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
         modes = [k for k, v in pooling.items() if k.startswith("pooling_mode") and v]
-        if modules != ["Transformer", "Pooling", "Normalize"] or modes not in (["pooling_mode_mean_tokens"],
-                                                                               ["pooling_mode_cls_token"]):
+        plain_bert = (config.get("model_type") == "bert" and config.get("hidden_act") == "gelu"
+                      and config.get("position_embedding_type", "absolute") == "absolute")
+        if not plain_bert or not (path / "model.safetensors").is_file() or not (path / "tokenizer.json").is_file() \
+                or modules != ["Transformer", "Pooling", "Normalize"] \
+                or modes not in (["pooling_mode_mean_tokens"], ["pooling_mode_cls_token"]):
             return None
-        return cls(path, "mean" if modes == ["pooling_mode_mean_tokens"] else "cls", int(max_length))
+        max_length = min(int(max_length), int(config.get("max_position_embeddings", 512)))
+        return cls(path, config, "mean" if modes == ["pooling_mode_mean_tokens"] else "cls", max_length)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         torch = self._torch
         with self._lock, torch.inference_mode():
-            batch = self._tokenizer(texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
-            hidden = self._model(**batch).last_hidden_state
-            if self.pooling == "cls":
-                pooled = hidden[:, 0]
-            else:
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-        return np.ascontiguousarray(pooled.numpy(), dtype=np.float32)
+            return np.stack([self._encode_one(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+    def _encode_one(self, text: str) -> np.ndarray:
+        """One text at a time, so no padding and no attention mask: BERT as its paper states it."""
+        torch, w, F = self._torch, self._w, self._torch.nn.functional
+        enc = self._tokenizer.encode(text)
+        ids = torch.tensor(enc.ids)
+        types = torch.tensor(enc.type_ids)
+        x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:len(ids)] \
+            + w["embeddings.token_type_embeddings.weight"][types]
+        x = F.layer_norm(x, (self.dim,), w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
+        heads, size = self.heads, self.dim // self.heads
+        for i in range(self.layers):
+            p = f"encoder.layer.{i}."
+
+            def dense(h, name):
+                return F.linear(h, w[p + name + ".weight"], w[p + name + ".bias"])
+
+            q, k, v = (dense(x, f"attention.self.{n}").view(-1, heads, size).transpose(0, 1) for n in ("query", "key", "value"))
+            attended = F.scaled_dot_product_attention(q, k, v).transpose(0, 1).reshape(-1, self.dim)
+            x = F.layer_norm(dense(attended, "attention.output.dense") + x, (self.dim,),
+                             w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"], self.eps)
+            h = dense(F.gelu(dense(x, "intermediate.dense")), "output.dense")
+            x = F.layer_norm(h + x, (self.dim,), w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], self.eps)
+        pooled = x[0] if self.pooling == "cls" else x.mean(0)
+        return F.normalize(pooled, dim=0).numpy().astype(np.float32)
 
 
 @lru_cache(maxsize=4)
