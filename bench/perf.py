@@ -185,7 +185,7 @@ def served_memory(generation: Path, questions: list[str]) -> dict:
                          capture_output=True, text=True)
     m = json.loads(out.stdout.strip().splitlines()[-1])
     return {"index load s": m["load s"], "served index resident MB (anonymous)": round(m["anon"], 1),
-            f"mapped vectors pages resident MB (after {m['questions']} questions)": round(m["file"], 1),
+            "mapped vectors pages resident MB": round(m["file"], 1), "questions answered": m["questions"],
             "server peak RSS MB": round(m["peak"], 1)}
 
 
@@ -334,8 +334,8 @@ def table(r: dict) -> str:
     lines += ["", f"Synthetic corpus, served from disk: {syn['faiss index']} (nprobe {syn['nprobe']}), recall@10 vs exact "
               f"{syn['recall@10 vs exact']}, FAISS index {syn['faiss index MB']} MB; a fresh process holding it and "
               f"answering adds {syn['served index resident MB (anonymous)']} MB anonymous memory; the vectors file "
-              f"stays on disk, memory-mapped, {syn['mapped vectors pages resident MB (after 300 questions)']} MB of its pages "
-              f"mapped after 300 questions (page cache, dropped under pressure); peak RSS while loading "
+              f"stays on disk, memory-mapped, {syn['mapped vectors pages resident MB']} MB of its pages mapped after "
+              f"{syn['questions answered']} questions (page cache, dropped under pressure); peak RSS of that process "
               f"{syn['server peak RSS MB']} MB; load {syn['index load s']} s, FAISS build {syn['faiss build s']} s, "
               f"BM25 build {syn['bm25 build s']} s.", ""]
     lines += ["| build | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in r["build"].items()]

@@ -102,6 +102,13 @@ class QueryEncoder:
         self.pooling, self.max_length = pooling, max_length
         self.dim = int(config["hidden_size"])
         self._lock = threading.Lock()
+        layer = ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
+                 "attention.output.LayerNorm", "intermediate.dense", "output.dense", "output.LayerNorm"]
+        names = ["embeddings.word_embeddings", "embeddings.position_embeddings", "embeddings.token_type_embeddings",
+                 "embeddings.LayerNorm"] + [f"encoder.layer.{i}.{n}" for i in range(self.layers) for n in layer]
+        missing = [n for n in names if n + ".weight" not in self._w]
+        if missing:
+            raise ValueError(f"not a BERT checkpoint as expected: no {missing[0]}.weight")
 
     @classmethod
     def load(cls, model: str) -> "QueryEncoder | None":
@@ -123,7 +130,10 @@ class QueryEncoder:
                 or modes not in (["pooling_mode_mean_tokens"], ["pooling_mode_cls_token"]):
             return None
         max_length = min(int(max_length), int(config.get("max_position_embeddings", 512)))
-        return cls(path, config, "mean" if modes == ["pooling_mode_mean_tokens"] else "cls", max_length)
+        try:
+            return cls(path, config, "mean" if modes == ["pooling_mode_mean_tokens"] else "cls", max_length)
+        except (OSError, ValueError, KeyError):  # weights laid out otherwise: sentence-transformers knows them
+            return None
 
     def encode(self, texts: list[str]) -> np.ndarray:
         torch = self._torch
