@@ -165,7 +165,7 @@ gen = Path(sys.argv[1])
 questions = json.loads(sys.stdin.read())
 ix = Index(seeds=gen / "none", index=gen.parent)
 ix.query_encoder.encode(["warm up"])
-before = {k: rss(k) for k in ("RssAnon", "RssFile")}
+before = {k: rss(k) for k in ("RssAnon", "RssFile", "VmRSS")}
 t = time.perf_counter()
 ix._state = load_generation(gen)
 load_s = time.perf_counter() - t
@@ -173,25 +173,27 @@ lexical(ix._state)
 for q in questions:
     retrieve(q, index=ix)
 print(json.dumps({"load s": round(load_s, 1), "anon": rss("RssAnon") - before["RssAnon"],
+                  "total": rss("VmRSS") - before["VmRSS"],
                   "file": rss("RssFile") - before["RssFile"], "peak": rss("VmHWM"), "questions": len(questions)}))
 """
 
 
 def served_memory(generation: Path, questions: list[str]) -> dict:
     """Resident memory a fresh process adds by loading the index and answering questions from it,
-    beyond the process with its model loaded: anonymous (the index's own memory) and the pages of
-    the memory-mapped vectors file it has touched (page cache, shared, dropped under pressure)."""
+    beyond the process with its model loaded, all of it: anonymous (the index's own memory) and the
+    pages of mapped files it has touched (the vectors file, were anything to read it)."""
     out = subprocess.run([sys.executable, "-c", SERVED, str(generation)], input=json.dumps(questions), check=True,
                          capture_output=True, text=True)
     m = json.loads(out.stdout.strip().splitlines()[-1])
-    return {"index load s": m["load s"], "served index resident MB (anonymous)": round(m["anon"], 1),
-            "mapped vectors pages resident MB": round(m["file"], 1), "questions answered": m["questions"],
+    return {"index load s": m["load s"], "served index resident MB": round(m["total"], 1),
+            "of which anonymous MB": round(m["anon"], 1), "of which file pages MB": round(m["file"], 1),
+            "questions answered": m["questions"],
             "server peak RSS MB": round(m["peak"], 1)}
 
 
 def recall_at_10(index: Index, syn: Index) -> float:
     """Recall@10 of the dense side of retrieval against exact search, on real question vectors: the
-    approximate index's candidates, re-scored exactly as hybrid() does, against a full scan."""
+    approximate index's candidates, ranked by the scores hybrid() gives them, against a full scan."""
     from qa.retrieve import CANDIDATES, search
 
     state = syn.state
@@ -203,7 +205,7 @@ def recall_at_10(index: Index, syn: Index) -> float:
             s[at:at + 200_000] = np.asarray(state.vectors[at:at + 200_000]) @ q
         exact = np.argpartition(-s, 10)[:10]
         found = search(state, q, CANDIDATES, None)
-        found = found[np.argsort(-s[found])[:10]]
+        found = found[np.argsort(-state.dense(found, q))[:10]]
         recall.append(len(set(found) & set(exact)) / 10)
     return round(float(np.mean(recall)), 3)
 
@@ -332,11 +334,11 @@ def table(r: dict) -> str:
                      f"{row['ratio p50 retrieve/encode']}x |")
     syn = r["latency"][-1]
     lines += ["", f"Synthetic corpus, served from disk: {syn['faiss index']} (nprobe {syn['nprobe']}), recall@10 vs exact "
-              f"{syn['recall@10 vs exact']}, FAISS index {syn['faiss index MB']} MB; a fresh process holding it and "
-              f"answering adds {syn['served index resident MB (anonymous)']} MB anonymous memory; the vectors file "
-              f"stays on disk, memory-mapped, {syn['mapped vectors pages resident MB']} MB of its pages mapped after "
-              f"{syn['questions answered']} questions (page cache, dropped under pressure); peak RSS of that process "
-              f"{syn['server peak RSS MB']} MB; load {syn['index load s']} s, FAISS build {syn['faiss build s']} s, "
+              f"{syn['recall@10 vs exact']}, FAISS index {syn['faiss index MB']} MB; a fresh process that loads it and "
+              f"answers {syn['questions answered']} questions grows by {syn['served index resident MB']} MB resident "
+              f"({syn['of which anonymous MB']} MB its own memory, {syn['of which file pages MB']} MB pages of mapped "
+              f"files); peak RSS of that process {syn['server peak RSS MB']} MB; load {syn['index load s']} s, "
+              f"FAISS build {syn['faiss build s']} s, "
               f"BM25 build {syn['bm25 build s']} s.", ""]
     lines += ["| build | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in r["build"].items()]
     lines += ["", "| cold start | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in r["cold start"].items()]

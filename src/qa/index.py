@@ -1,7 +1,8 @@
 """Index: the sentences of every article, their vectors in FAISS, persisted under ``index/``.
 
-On disk an index is a *generation*: a folder holding ``manifest.json``, ``passages.json``,
-``vectors.npy`` and ``faiss.index``, named by the file ``CURRENT``. A build writes a new
+On disk an index is a *generation*: a folder holding ``manifest.json``, ``passages.json``
+(documents and speakers), ``rows.npz`` (where each sentence stands), ``vectors.npy`` and
+``faiss.index``, named by the file ``CURRENT``. A build writes a new
 generation beside the old one and then replaces ``CURRENT`` in one ``os.replace``, so a crash at
 any instant leaves one loadable index, old or new. The manifest carries a checksum of every file,
 the model and a hash of every seed file: a damaged, mismatched or stale index is detected on
@@ -29,10 +30,14 @@ from .config import Settings
 
 log = logging.getLogger("qa")
 
-FORMAT = 2
+FORMAT = 3
 EMBED_VERSION = 2  # bump when what is embedded for a sentence changes, so old vectors are not reused
 EXACT_LIMIT = 20_000  # rows up to which an exact search costs less than encoding the question (bench/perf.py)
-FILES = ("passages.json", "vectors.npy", "faiss.index")
+FILES = ("passages.json", "rows.npz", "vectors.npy", "faiss.index")
+# Arrays of one entry per sentence or paragraph, kept as arrays on disk: read as JSON lists, a million
+# rows took most of a 3.3 s load and left 140 MB of freed Python integers in the process.
+ROW_ARRAYS = {"doc": np.int32, "paragraph": np.int32, "sentence": np.int32, "start": np.int64, "end": np.int64,
+              "para": np.int64, "para_doc": np.int32, "para_start": np.int64, "para_end": np.int64}
 
 
 class IndexError_(RuntimeError):
@@ -58,7 +63,7 @@ class State:
     para_doc: np.ndarray  # paragraph id -> document position
     para_start: np.ndarray
     para_end: np.ndarray
-    vectors: np.ndarray  # row -> unit vector, memory-mapped once saved: exact scores for candidate rows
+    vectors: np.ndarray  # row -> unit vector, memory-mapped once saved (see dense())
     faiss: object
     manifest: dict
     generation: Path | None = None
@@ -70,18 +75,36 @@ class State:
     def __len__(self) -> int:
         return len(self.doc)
 
+    def dense(self, rows: np.ndarray, qvec: np.ndarray) -> np.ndarray:
+        """Cosine of the question with each row: exact from the vectors under EXACT_LIMIT rows, decoded
+        from the inverted file's 8-bit codes above it (within 0.002), never a page of the vectors file."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(self) <= EXACT_LIMIT:
+            return np.asarray(self.vectors[rows]) @ qvec
+        return self.faiss.reconstruct_batch(rows) @ qvec
+
     def text(self, row: int) -> str:
         return self.documents[self.doc[row]].text[self.start[row]:self.end[row]]
 
     def texts(self) -> list[str]:
-        return [self.text(i) for i in range(len(self))]
+        return self._slices(self.doc, self.start, self.end)
 
     def contexts(self) -> list[str]:
         """What is matched for each sentence: the sentence read with its article title and speaker."""
-        return [context(self.documents[self.doc[i]], self.speaker[i], self.text(i)) for i in range(len(self))]
+        docs = self.documents
+        return [context(docs[d], w, t) for d, w, t in zip(self.doc.tolist(), self.speaker, self.texts())]
 
     def paragraph_texts(self) -> list[str]:
-        return [self.documents[d].text[a:b] for d, a, b in zip(self.para_doc, self.para_start, self.para_end)]
+        return self._slices(self.para_doc, self.para_start, self.para_end)
+
+    def _slices(self, doc: np.ndarray, start: np.ndarray, end: np.ndarray) -> list[str]:
+        """Spans of the documents' texts; a document's spans are contiguous, so each is decoded once."""
+        out, current, text = [], -1, ""
+        for d, a, b in zip(doc.tolist(), start.tolist(), end.tolist()):
+            if d != current:
+                current, text = d, self.documents[d].text
+            out.append(text[a:b])
+        return out
 
     def rows_of_paragraphs(self, paras: np.ndarray) -> np.ndarray:
         """Rows of the given paragraphs (a paragraph's rows are contiguous), without a scan of all rows."""
@@ -123,38 +146,44 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def build_faiss(vectors: np.ndarray):
-    """Exact inner product where it is cheap; past EXACT_LIMIT rows an inverted file over 4-bit
-    product-quantized codes scanned with SIMD (faiss "fast scan"): 111 MB at 1M rows against 395 MB
-    for 8-bit scalar codes, and a quarter of their search time. Its ranking is coarse, so search()
-    asks it for REFINE times the candidates and every candidate is re-scored exactly from the
-    vectors file: recall@10 against an exact search is measured in bench/perf.py."""
+    """Exact inner product where it is cheap; past EXACT_LIMIT rows an inverted file over 8-bit
+    scalar codes, with a direct map from row to code. Its scores are within 0.002 of the exact
+    cosine, so the dense score of any candidate, found by this index or by BM25, is decoded from
+    the codes in memory (State.dense) and a large index never reads its vectors file to answer:
+    reading a few hundred random rows of a memory-mapped 1.5 GB file cost 1.4 ms a question in
+    page faults, and left the whole file resident. recall@10 against exact is in bench/perf.py."""
     import faiss
 
     n, dim = vectors.shape
     if n <= EXACT_LIMIT:
         index = faiss.IndexFlatIP(dim)
     else:
-        nlist = int(2 * np.sqrt(n))
-        m = next(m for m in range(dim // 2, 0, -1) if dim % m == 0)  # one 4-bit code per two dimensions
-        index = faiss.IndexIVFPQFastScan(faiss.IndexFlatIP(dim), dim, nlist, m, 4, faiss.METRIC_INNER_PRODUCT)
+        nlist = int(4 * np.sqrt(n))  # against 2*sqrt(n): at 1M, recall 0.961 in 0.55 ms where that gave 0.954 in 0.67
+        index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(dim), dim, nlist, faiss.ScalarQuantizer.QT_8bit,
+                                              faiss.METRIC_INNER_PRODUCT)
         index.cp.niter = 10  # k-means converges well before faiss's default 25 on sentence embeddings
         sample = vectors[np.sort(np.random.default_rng(0).choice(n, size=min(n, 40 * nlist), replace=False))]
         index.train(np.ascontiguousarray(sample, dtype=np.float32))
         index.nprobe = NPROBE
     for at in range(0, n, 100_000):  # in slices, so a mapped or on-disk matrix is never copied whole
         index.add(np.ascontiguousarray(vectors[at:at + 100_000], dtype=np.float32))
+    if n > EXACT_LIMIT:
+        index.make_direct_map()  # row -> (list, offset), saved with the index: what State.dense decodes
     return index
 
 
-NPROBE = 32  # of 2*sqrt(n) lists; with REFINE, recall@10 >= 0.95 against exact at 1M (bench/perf.py)
-REFINE = 3
+# Of 4*sqrt(n) lists: recall@10 0.96 against exact at 1M, 0.97 with 48 at a third more time
+# (bench/perf.py). Searched on one core: faiss's parallel_mode=1 halves a search by spreading its
+# lists over both, but its OpenMP threads then spin beside torch's, and encoding the next question
+# took twice as long.
+NPROBE = 32
 
 
 def map_vectors(path: Path) -> np.ndarray:
-    """A generation's vectors, memory-mapped read-only rather than loaded: retrieval needs the exact
-    vectors of a few hundred candidate rows per question, so the file stays on disk and in the page
-    cache (shared, and dropped by the kernel under pressure), not in this process's own memory.
-    Access is random, so the kernel is told not to read ahead around each row."""
+    """A generation's vectors, memory-mapped read-only rather than loaded: a small index scores its
+    candidate rows from them, and a rebuild reuses the rows of unchanged articles, but neither
+    needs the whole file in this process's own memory. Access is random, so the kernel is told not
+    to read ahead around each row."""
     import mmap
 
     vectors = np.load(path, mmap_mode="r", allow_pickle=False)
@@ -341,11 +370,13 @@ class Index:
                 paras.append(old.paragraphs)
                 speakers.append(old.speakers)
             else:
-                spans.append(segment.segment(d.text, d.body_start))
-                paras.append(segment.paragraphs(d.text, d.body_start))
-                speakers.append(attribute.speakers(d.text, [(s.paragraph, s.start, s.end) for s in spans[-1]]))
+                text = d.text
+                spans.append(segment.segment(text, d.body_start))
+                paras.append(segment.paragraphs(text, d.body_start))
+                speakers.append(attribute.speakers(text, [(s.paragraph, s.start, s.end) for s in spans[-1]]))
         fresh = [i for i, d in enumerate(documents) if d.sha256 not in reuse]
-        todo = [context(documents[i], w, documents[i].text[s.start:s.end]) for i in fresh for s, w in zip(spans[i], speakers[i])]
+        todo = [context(documents[i], w, text[s.start:s.end])
+                for i in fresh for text in [documents[i].text] for s, w in zip(spans[i], speakers[i])]
         embedder = self.embedder
         encoded = embedder.encode(todo, progress=progress)
         parts, at = [], 0
@@ -411,13 +442,12 @@ def save_generation(root: Path, state: State) -> Path:
     name = f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
     tmp = root / f".tmp-{name}"
     tmp.mkdir()
-    passages = {
-        "documents": [d.to_dict() for d in state.documents],
-        "doc": state.doc.tolist(), "paragraph": state.paragraph.tolist(), "sentence": state.sentence.tolist(),
-        "start": state.start.tolist(), "end": state.end.tolist(), "speaker": state.speaker, "para": state.para.tolist(),
-        "para_doc": state.para_doc.tolist(), "para_start": state.para_start.tolist(), "para_end": state.para_end.tolist(),
-    }
+    passages = {"documents": [d.to_dict() for d in state.documents], "speaker": state.speaker}
     _write(tmp / "passages.json", json.dumps(passages, ensure_ascii=False).encode("utf-8"))
+    with open(tmp / "rows.npz", "wb") as f:
+        np.savez(f, **{k: np.asarray(getattr(state, k), dtype=t) for k, t in ROW_ARRAYS.items()})
+        f.flush()
+        os.fsync(f.fileno())
     with open(tmp / "vectors.npy", "wb") as f:
         np.save(f, np.ascontiguousarray(state.vectors, dtype=np.float32), allow_pickle=False)
         f.flush()
@@ -473,21 +503,19 @@ def load_generation(folder: Path) -> State:
     try:
         p = json.loads((folder / "passages.json").read_text(encoding="utf-8"))
         documents = [ingest.Document(**d) for d in p["documents"]]
+        with np.load(folder / "rows.npz", allow_pickle=False) as z:
+            arrays = {k: np.asarray(z[k], dtype=t) for k, t in ROW_ARRAYS.items()}
         index = faiss.read_index(str(folder / "faiss.index"))
         vectors = map_vectors(folder / "vectors.npy")
     except Exception as exc:  # checksummed, so only a writer bug lands here
         raise IndexError_(f"unreadable index files ({exc.__class__.__name__}: {exc})") from None
     count = manifest.get("count")
-    if (index.ntotal != count or len(p["doc"]) != count or index.d != manifest.get("dim")
+    rows = {len(arrays[k]) for k in ("doc", "paragraph", "sentence", "start", "end", "para")} | {len(p["speaker"])}
+    if (index.ntotal != count or rows != {count} or len({len(arrays[k]) for k in ("para_doc", "para_start", "para_end")}) != 1 or index.d != manifest.get("dim")
             or vectors.shape != (count, index.d)):
         raise IndexError_(f"manifest says {count} rows of dim {manifest.get('dim')}, files hold "
-                          f"{index.ntotal} x {index.d} and {len(p['doc'])} passages")
-    return State(
-        documents=documents,
-        doc=np.array(p["doc"], dtype=np.int32), paragraph=np.array(p["paragraph"], dtype=np.int32),
-        sentence=np.array(p["sentence"], dtype=np.int32), start=np.array(p["start"], dtype=np.int64),
-        end=np.array(p["end"], dtype=np.int64), speaker=p["speaker"], para=np.array(p["para"], dtype=np.int64),
-        para_doc=np.array(p["para_doc"], dtype=np.int32), para_start=np.array(p["para_start"], dtype=np.int64),
-        para_end=np.array(p["para_end"], dtype=np.int64), vectors=vectors, faiss=index, manifest=manifest,
-        generation=folder,
-    )
+                          f"{index.ntotal} x {index.d} and {sorted(rows)} passages")
+    if count > EXACT_LIMIT and getattr(getattr(index, "direct_map", None), "type", 0) == 0:
+        raise IndexError_("the inverted file has no row map, so candidate rows cannot be scored")
+    return State(documents=documents, speaker=p["speaker"], vectors=vectors, faiss=index, manifest=manifest,
+                 generation=folder, **arrays)

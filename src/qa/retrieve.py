@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .config import MAX_QUESTION_CHARS
-from .index import EXACT_LIMIT, REFINE, Index, State
+from .index import EXACT_LIMIT, Index, State
 
 MAX_K = 100
 
@@ -218,7 +218,7 @@ def fuse(dense: np.ndarray, bm25: np.ndarray, para_bm25: np.ndarray) -> np.ndarr
 
 
 def hybrid(state: State, question: str, qvec: np.ndarray, k: int, rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Candidates from every signal, re-scored exactly by the fused score; returns (rows, scores) best first."""
+    """Candidates from every signal, each scored by the one fused formula; returns (rows, scores) best first."""
     n = max(CANDIDATES, 4 * k)
     sent_lex, para_lex = lexical(state)
     words = sent_lex.terms(question)
@@ -234,31 +234,28 @@ def hybrid(state: State, question: str, qvec: np.ndarray, k: int, rows: np.ndarr
         cands = cands[np.isin(cands, rows)]
     if not len(cands):
         return cands, np.zeros(0, np.float32)
-    dense = np.asarray(state.vectors[cands]) @ qvec  # exact, whatever index found the candidate
+    dense = state.dense(cands, qvec)  # one scale for every candidate, whichever signal found it
     fused = fuse(dense, bm25[cands], para_bm25[state.para[cands]])
     order = np.argsort(-fused, kind="stable")[:k]
     return cands[order], fused[order].astype(np.float32)
 
 
 def search(state: State, qvec: np.ndarray, k: int, rows: np.ndarray | None) -> np.ndarray:
-    """Rows of about the k nearest sentences by the dense score; a filter of few rows is searched
-    exactly, and an approximate index is asked for REFINE times as many, because its coarse codes
-    misorder near neighbours and hybrid() re-scores every candidate exactly anyway."""
+    """Rows of about the k nearest sentences by the dense score; a filter of a few thousand rows
+    (one article, say) is scored row by row, which misses none and costs less than a faiss selector."""
     n = len(state) if rows is None else len(rows)
     k = min(k, n)
     if k == 0:
         return np.zeros(0, np.int64)
     if rows is not None and len(rows) <= EXACT_LIMIT:
-        scores = np.asarray(state.vectors[rows]) @ qvec
+        scores = state.dense(rows, qvec)
         return rows[np.argpartition(-scores, k - 1)[:k]]
     params = None
-    approximate = len(state) > EXACT_LIMIT
-    if approximate:
-        k = min(n, k * REFINE)
     if rows is not None:
         import faiss
 
         sel = faiss.IDSelectorBatch(rows.astype(np.int64))  # an inverted file takes only its own parameters
+        approximate = len(state) > EXACT_LIMIT
         params = faiss.SearchParametersIVF(sel=sel, nprobe=state.faiss.nprobe) if approximate else faiss.SearchParameters(sel=sel)
     _, ids = state.faiss.search(qvec.reshape(1, -1), k, params=params)
     return ids[0][ids[0] >= 0]

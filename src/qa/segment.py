@@ -4,6 +4,10 @@ Spans rather than strings, so that every quote can be checked as ``text[start:en
 boundaries come from pysbd, a rule-based splitter that knows abbreviations ("U.S. President");
 on top of it we only re-join sentences that pysbd split inside an open quotation, because a
 quote cut away from its attribution is a misquote.
+
+We take pysbd's sentences from its processor and place them in the text ourselves: its own
+``segment()`` finds each sentence again with a regular expression compiled from that sentence, a
+third of its time and a thrashed ``re`` cache (segmenting fell from 7.1 s to 4.8 s on SQuAD dev).
 """
 
 from __future__ import annotations
@@ -63,7 +67,7 @@ def sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Sentence spans inside text[start:end], whitespace trimmed, quotations kept whole."""
     # A hard-wrapped line break is not a sentence boundary; same-length replacement keeps offsets.
     chunk = text[start:end].replace("\r", " ").replace("\n", " ")
-    pieces = _segmenter().segment(chunk) if chunk.strip() else []
+    pieces = _segmenter().processor(chunk).process() if chunk.strip() else []
     spans: list[tuple[int, int]] = []
     cursor = 0
     for piece in pieces:

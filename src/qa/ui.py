@@ -55,21 +55,22 @@ def article_html(index: Index, res: Answer | None, doc_id: str | None = None) ->
         return "<div class='article'><p>No articles are loaded.</p></div>"
     quoted = {p.sentence: n for n, p in enumerate(res.passages) if p.doc == doc.id} if res is not None else {}
     rows = state.rows_of(doc.id)
+    text = doc.text
     body = []
     for pid in np.unique(state.para[rows]):
         in_para = rows[state.para[rows] == pid]
         pos, parts = int(state.para_start[pid]), []
         for r in in_para:  # the paragraph's own text between sentences, not a re-join
             a, b = int(state.start[r]), int(state.end[r])
-            parts.append(html.escape(doc.text[pos:a]))
-            sentence = html.escape(doc.text[a:b])
+            parts.append(html.escape(text[pos:a]))
+            sentence = html.escape(text[a:b])
             n = quoted.get(int(state.sentence[r]))
             if n is not None:
                 cls = "top" if n == 0 and not res.abstained else ""
                 sentence = f"<mark class='{cls}' title='quote {n + 1}'>{sentence}</mark>"
             parts.append(sentence)
             pos = b
-        parts.append(html.escape(doc.text[pos:int(state.para_end[pid])]))
+        parts.append(html.escape(text[pos:int(state.para_end[pid])]))
         body.append(f"<p><span class='pn'>{int(state.paragraph[in_para[0]])}</span>{''.join(parts)}</p>")
     body = "".join(body)
     return f"<div class='article'><h3>{html.escape(doc.title)}</h3>{body}</div>"
