@@ -5,7 +5,7 @@ import subprocess
 import sys
 import textwrap
 
-from qa import Index, answer, retrieve
+from qa import Index, answer, ingest, retrieve
 from conftest import SEEDS, write
 
 SECOND = """title: Storm Ida reaches the coast
@@ -24,20 +24,28 @@ def manifest(index):
     return json.loads((index.state.generation / "manifest.json").read_text())
 
 
-def test_a_second_process_loads_the_index_without_encoding_anything(tmp_path):
+def test_a_second_process_loads_the_index_without_encoding_or_tokenizing_anything(tmp_path):
     index = make(tmp_path)
     assert index.refresh() is True
+    expected = [h.to_dict() for h in retrieve("Which regiment did Zelensky commend?", k=5, index=index)]
     code = textwrap.dedent(f"""
-        from qa import Index
+        import json
+        from qa import Index, retrieve
         from qa.embed import embedder
+        from qa.lexical import Lexical
+
+        def rebuilt(*args):
+            raise AssertionError("BM25 was built again")
+        Lexical.build = rebuilt
         index = Index(seeds={str(index.settings.seeds)!r}, index={str(index.settings.index)!r})
         assert index.refresh() is False, "rebuilt"
+        hits = retrieve("Which regiment did Zelensky commend?", k=5, index=index)
         assert embedder.cache_info().currsize == 0, "the model was loaded"
-        print(len(index.state))
+        print(json.dumps([h.to_dict() for h in hits]))
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "21"
+    assert json.loads(out.stdout) == expected  # the same passages and scores as the process that built it
 
 
 def test_adding_editing_and_removing_articles_rebuilds_and_re_encodes_only_what_changed(tmp_path):
@@ -101,9 +109,10 @@ def test_past_the_exact_limit_an_approximate_index_still_finds_the_nearest_sente
     rng = np.random.default_rng(1)
     vectors = rng.normal(size=(n, 384)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    rows = np.zeros(n, np.int32)
-    state = State(documents=[], doc=rows, paragraph=rows, sentence=rows, start=rows, end=rows, speaker=[None] * n,
-                  para=rows, para_doc=rows, para_start=rows, para_end=rows, vectors=vectors,
+    rows, ends = np.zeros(n, np.int32), np.full(n, 5, np.int32)  # every sentence "alpha", one paragraph
+    one, doc = np.zeros(1, np.int32), ingest.Document(id="d", title="d", text="alpha beta", sha256="")
+    state = State(documents=[doc], doc=rows, paragraph=rows, sentence=rows, start=rows, end=ends, speaker=[None] * n,
+                  para=rows, para_doc=one, para_start=one, para_end=one + 10, vectors=vectors,
                   faiss=build_faiss(vectors), manifest={"format": FORMAT, "dim": 384, "count": n})
     assert type(state.faiss).__name__ == "IndexIVFScalarQuantizer"
     # Candidate rows are scored from the index's 8-bit codes, close to the exact cosine, after a save
@@ -121,3 +130,16 @@ def test_past_the_exact_limit_an_approximate_index_still_finds_the_nearest_sente
         assert len(filtered) and np.all(filtered % 2 == 1)
         assert (target in filtered) == (target % 2 == 1)
 
+
+
+def test_an_empty_seeds_folder_or_one_without_a_searchable_word_still_answers(tmp_path):
+    (tmp_path / "empty").mkdir()
+    res = answer("Who spoke?", index=Index(seeds=tmp_path / "empty", index=tmp_path / "i1"))
+    assert res.abstained and res.passages == () and "no articles" in str(res)
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    write(seeds, "stopwords.txt", "The. It is.")  # BM25 finds no word to index in it
+    index = Index(seeds=seeds, index=tmp_path / "i2")
+    hits = retrieve("What is it?", k=5, index=index)
+    assert [h.text for h in hits] and all(h.text == "The. It is."[h.start:h.end] for h in hits)
+    assert Index(seeds=seeds, index=tmp_path / "i2").refresh() is False  # and it loads back

@@ -116,8 +116,8 @@ def test_a_file_that_disappears_while_indexing_is_skipped_by_name(tmp_path):
         ingest.load(listed[0])
 
 
-@pytest.mark.parametrize("damage", ["truncate-faiss", "flip-vectors", "drop-passages", "bad-manifest", "wrong-count",
-                                    "garbage-current"])
+@pytest.mark.parametrize("damage", ["truncate-faiss", "flip-vectors", "flip-bm25", "drop-passages", "bad-manifest",
+                                    "wrong-count", "garbage-current"])
 def test_a_damaged_index_is_detected_in_one_line_and_rebuilt(tmp_path, seed_dir, caplog, damage):
     index = Index(seeds=seed_dir, index=tmp_path / "index")
     index.refresh()
@@ -128,6 +128,10 @@ def test_a_damaged_index_is_detected_in_one_line_and_rebuilt(tmp_path, seed_dir,
         data = bytearray((gen / "vectors.npy").read_bytes())
         data[-5] ^= 0xFF
         (gen / "vectors.npy").write_bytes(bytes(data))
+    elif damage == "flip-bm25":
+        data = bytearray((gen / "bm25-sentences" / "data.csc.index.npy").read_bytes())
+        data[-3] ^= 0xFF
+        (gen / "bm25-sentences" / "data.csc.index.npy").write_bytes(bytes(data))
     elif damage == "drop-passages":
         (gen / "passages.json").unlink()
     elif damage == "bad-manifest":

@@ -53,7 +53,7 @@ def test_bad_k_and_unknown_documents_are_errors(seed_index):
        st.integers(0, 2**32 - 1))
 @settings(max_examples=300, deadline=None)
 def test_lexical_top_rows_are_the_best_scoring_of_the_postings(terms, n, seed):
-    from qa.retrieve import Postings, top
+    from qa.lexical import Postings, top
 
     rng = np.random.default_rng(seed)
     scores = np.zeros(300, np.float32)

@@ -1,8 +1,9 @@
 """article-qa: ask questions of news articles, get verbatim quotes with attribution.
 
     >>> from qa import retrieve, answer
-    >>> retrieve("Which unit did Zelensky praise?", k=3)[0].speaker
-    'Volodymyr Zelensky'
+    >>> hit = retrieve("Which regiment did Zelensky commend?", k=3)[0]
+    >>> hit.speaker, hit.paragraph
+    ('Volodymyr Zelensky', 4)
 """
 
 from .answer import Answer, answer

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .index import Index
-from .retrieve import Passage, retrieve, stemmer
+from .lexical import stemmer
+from .retrieve import Passage, retrieve
 
 # Chosen by `qa eval` on the even-numbered SQuAD articles: the lowest threshold that abstains on
 # 99.5% of questions asked of an article they are not about (qa/evaluate.py: suggest); checked on

@@ -18,7 +18,8 @@ import numpy as np
 
 from .answer import ABSTAIN_BELOW
 from .index import Index
-from .retrieve import Lexical, fuse, hybrid, lexical
+from .lexical import Lexical
+from .retrieve import fuse, hybrid
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO.parent / "shared" / "data"
@@ -123,7 +124,7 @@ def run(cache: Path, data: Path = DATA, progress=print) -> dict:
     progress("baselines: BM25 (bm25s) and MiniLM on the sentence alone, every row scored")
     texts = state.texts()
     t = time.perf_counter()
-    bm25 = Lexical(texts)
+    bm25 = Lexical.build(texts)
     plain_bm25 = np.stack([bm25.scores(q.text)[0] for q in qs])
     report["bm25"] = split(full_ranks(plain_bm25, qs), qs) | {"seconds": round(time.perf_counter() - t, 1)}
     svecs = _encode_cached(index, texts, cache, "sentences")
@@ -166,7 +167,7 @@ def ablation(state, qs: list[Question], qvecs: np.ndarray, plain_dense: np.ndarr
              progress) -> dict:
     """Each signal's share of the fused score, every row scored (pooled), with the production formula."""
     progress("ablation: the fused score built up one signal at a time")
-    sent_lex, para_lex = lexical(state)
+    sent_lex, para_lex = state.lexical
     dense = qvecs @ np.asarray(state.vectors).T
     ctx_bm25 = np.stack([sent_lex.scores(q.text)[0] for q in qs])
     para_bm25 = np.stack([para_lex.scores(q.text)[0] for q in qs])[:, state.para]

@@ -1,8 +1,9 @@
 """Index: the sentences of every article, their vectors in FAISS, persisted under ``index/``.
 
 On disk an index is a *generation*: a folder holding ``manifest.json``, ``passages.json``
-(documents and speakers), ``rows.npz`` (where each sentence stands), ``vectors.npy`` and
-``faiss.index``, named by the file ``CURRENT``. A build writes a new
+(documents and speakers), ``rows.npz`` (where each sentence stands), ``vectors.npy``,
+``faiss.index`` and the BM25 indexes of the sentences and the paragraphs (``bm25-*/``), named by
+the file ``CURRENT``. A build writes a new
 generation beside the old one and then replaces ``CURRENT`` in one ``os.replace``, so a crash at
 any instant leaves one loadable index, old or new. The manifest carries a checksum of every file,
 the model and a hash of every seed file: a damaged, mismatched or stale index is detected on
@@ -27,13 +28,15 @@ import numpy as np
 
 from . import attribute, ingest, segment
 from .config import Settings
+from .lexical import SAVED, Lexical
 
 log = logging.getLogger("qa")
 
-FORMAT = 3
+FORMAT = 4
 EMBED_VERSION = 2  # bump when what is embedded for a sentence changes, so old vectors are not reused
 EXACT_LIMIT = 20_000  # rows up to which an exact search costs less than encoding the question (bench/perf.py)
-FILES = ("passages.json", "rows.npz", "vectors.npy", "faiss.index")
+LEXICAL = ("bm25-sentences", "bm25-paragraphs")  # over contexts() and paragraph_texts()
+FILES = ("passages.json", "rows.npz", "vectors.npy", "faiss.index") + tuple(f"{d}/{f}" for d in LEXICAL for f in SAVED)
 # Arrays of one entry per sentence or paragraph, kept as arrays on disk: read as JSON lists, a million
 # rows took most of a 3.3 s load and left 140 MB of freed Python integers in the process.
 ROW_ARRAYS = {"doc": np.int32, "paragraph": np.int32, "sentence": np.int32, "start": np.int64, "end": np.int64,
@@ -67,10 +70,9 @@ class State:
     faiss: object
     manifest: dict
     generation: Path | None = None
+    lexical: tuple[Lexical, Lexical] | None = None  # BM25 of sentences, of paragraphs; built when saved
     _rows_by_doc: dict[str, np.ndarray] = field(default_factory=dict)
     _para_first_row: np.ndarray | None = None
-    _lexical: object = None
-    _para_lexical: object = None
 
     def __len__(self) -> int:
         return len(self.doc)
@@ -434,6 +436,24 @@ def current(root: Path) -> Path:
     return root / name
 
 
+def build_lexical(state: State) -> tuple[Lexical, Lexical]:
+    out = Lexical.build(state.contexts()), Lexical.build(state.paragraph_texts())
+    release_freed_memory()
+    return out
+
+
+def release_freed_memory() -> None:
+    """Tokenizing a corpus or parsing its passages frees millions of small objects that glibc would
+    otherwise keep resident (250 MB at a million sentences); handing them back keeps a server's
+    footprint to what the index really holds."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
+
+
 def save_generation(root: Path, state: State) -> Path:
     """Write a generation beside the current one, then switch CURRENT to it in one atomic step."""
     import faiss
@@ -444,23 +464,25 @@ def save_generation(root: Path, state: State) -> Path:
     tmp.mkdir()
     passages = {"documents": [d.to_dict() for d in state.documents], "speaker": state.speaker}
     _write(tmp / "passages.json", json.dumps(passages, ensure_ascii=False).encode("utf-8"))
-    with open(tmp / "rows.npz", "wb") as f:
-        np.savez(f, **{k: np.asarray(getattr(state, k), dtype=t) for k, t in ROW_ARRAYS.items()})
-        f.flush()
-        os.fsync(f.fileno())
-    with open(tmp / "vectors.npy", "wb") as f:
-        np.save(f, np.ascontiguousarray(state.vectors, dtype=np.float32), allow_pickle=False)
-        f.flush()
-        os.fsync(f.fileno())
+    np.savez(tmp / "rows.npz", **{k: np.asarray(getattr(state, k), dtype=t) for k, t in ROW_ARRAYS.items()})
+    np.save(tmp / "vectors.npy", np.ascontiguousarray(state.vectors, dtype=np.float32), allow_pickle=False)
     faiss.write_index(state.faiss, str(tmp / "faiss.index"))
+    if state.lexical is None:
+        state.lexical = build_lexical(state)
+    for folder, lex in zip(LEXICAL, state.lexical):
+        (tmp / folder).mkdir()
+        lex.save(tmp / folder)
+    for path in (*(tmp / f for f in FILES), *(tmp / d for d in LEXICAL), tmp):  # on disk before CURRENT names them
+        _fsync(path)
     manifest = dict(state.manifest, files={f: _sha(tmp / f) for f in FILES})
     _write(tmp / "manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8"))
     state.manifest = manifest
     final = root / name
     os.replace(tmp, final)
-    state.vectors = map_vectors(final / "vectors.npy")  # the file, not a copy in memory
+    state.vectors = map_vectors(final / "vectors.npy")  # the files, not copies in memory
+    state.lexical = tuple(Lexical.load(final / folder) for folder in LEXICAL)
     write_atomic(root / "CURRENT", name.encode("utf-8"))
-    _fsync_dir(root)
+    _fsync(root)
     for old in root.iterdir():  # keep the one before, for a reader that opened it a moment ago
         if old.name not in (name, ".lock", "CURRENT") and old.is_dir() and (
                 old.name.startswith(".tmp-") or old.stat().st_mtime < final.stat().st_mtime - 60):
@@ -468,7 +490,8 @@ def save_generation(root: Path, state: State) -> Path:
     return final
 
 
-def _fsync_dir(path: Path) -> None:
+def _fsync(path: Path) -> None:
+    """Flush a file or a folder's entries to disk, so a power cut cannot leave CURRENT naming a hole."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -502,20 +525,23 @@ def load_generation(folder: Path) -> State:
             raise IndexError_(f"{name} does not match its checksum (truncated or corrupted)")
     try:
         p = json.loads((folder / "passages.json").read_text(encoding="utf-8"))
-        documents = [ingest.Document(**d) for d in p["documents"]]
+        documents, speaker = [ingest.Document(**d) for d in p["documents"]], p["speaker"]
+        del p  # the parsed texts, now held as UTF-8 by the documents (see release_freed_memory)
         with np.load(folder / "rows.npz", allow_pickle=False) as z:
             arrays = {k: np.asarray(z[k], dtype=t) for k, t in ROW_ARRAYS.items()}
         index = faiss.read_index(str(folder / "faiss.index"))
         vectors = map_vectors(folder / "vectors.npy")
+        lexical = tuple(Lexical.load(folder / d) for d in LEXICAL)
     except Exception as exc:  # checksummed, so only a writer bug lands here
         raise IndexError_(f"unreadable index files ({exc.__class__.__name__}: {exc})") from None
     count = manifest.get("count")
-    rows = {len(arrays[k]) for k in ("doc", "paragraph", "sentence", "start", "end", "para")} | {len(p["speaker"])}
+    rows = {len(arrays[k]) for k in ("doc", "paragraph", "sentence", "start", "end", "para")} | {len(speaker)}
     if (index.ntotal != count or rows != {count} or len({len(arrays[k]) for k in ("para_doc", "para_start", "para_end")}) != 1 or index.d != manifest.get("dim")
-            or vectors.shape != (count, index.d)):
+            or vectors.shape != (count, index.d) or (len(lexical[0]), len(lexical[1])) != (count, len(arrays["para_doc"]))):
         raise IndexError_(f"manifest says {count} rows of dim {manifest.get('dim')}, files hold "
-                          f"{index.ntotal} x {index.d} and {sorted(rows)} passages")
+                          f"{index.ntotal} x {index.d}, {sorted(rows)} passages and BM25 of {len(lexical[0])}")
     if count > EXACT_LIMIT and getattr(getattr(index, "direct_map", None), "type", 0) == 0:
         raise IndexError_("the inverted file has no row map, so candidate rows cannot be scored")
-    return State(documents=documents, speaker=p["speaker"], vectors=vectors, faiss=index, manifest=manifest,
-                 generation=folder, **arrays)
+    release_freed_memory()
+    return State(documents=documents, speaker=speaker, vectors=vectors, faiss=index, manifest=manifest,
+                 generation=folder, lexical=lexical, **arrays)

@@ -9,13 +9,12 @@ from __future__ import annotations
 import threading
 import unicodedata
 from dataclasses import asdict, dataclass
-from functools import lru_cache
-from typing import NamedTuple
 
 import numpy as np
 
 from .config import MAX_QUESTION_CHARS
 from .index import EXACT_LIMIT, Index, State
+from .lexical import top
 
 MAX_K = 100
 
@@ -85,117 +84,6 @@ def check_docs(state: State, docs: object) -> np.ndarray | None:
     return np.concatenate([state.rows_of(d) for d in docs])
 
 
-class Lexical:
-    """BM25 over the sentences (bm25s, English stopwords, Snowball stems): exact words that a
-    dense model blurs, such as names, numbers and unit designations."""
-
-    def __init__(self, texts: list[str]):
-        import bm25s
-
-        self._bm25s = bm25s
-        self._stemmer = stemmer()
-        self.model = bm25s.BM25()
-        self.model.index(bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False),
-                         show_progress=False)
-        # The most one term adds to any row's score, which lets top() pass over the rows of common words.
-        data, indptr = self.model.scores["data"], self.model.scores["indptr"]
-        held = np.flatnonzero(indptr[1:] > indptr[:-1])
-        self._ceiling = np.zeros(len(indptr) - 1, np.float32)
-        if len(held):
-            self._ceiling[held] = np.maximum.reduceat(data, indptr[held])
-
-    def terms(self, question: str) -> list[str]:
-        """The question as BM25 reads it; every Lexical reads it alike, so one reading serves both."""
-        return self._bm25s.tokenize([question], stopwords="en", stemmer=self._stemmer, show_progress=False,
-                                    return_ids=False)[0]
-
-    def scores(self, question: str | list[str], rows: np.ndarray | None = None) -> tuple[np.ndarray, list[Postings]]:
-        """BM25 of every row, and for each query term the rows that hold it (the only rows that can
-        score) with the most it adds to any one row's score (see top())."""
-        tokens = self.terms(question) if isinstance(question, str) else question
-        n = self.model.scores["num_docs"]
-        ids = [self.model.vocab_dict[t] for t in tokens if t in self.model.vocab_dict]
-        if not ids:  # nothing BM25 can match (only emoji, stopwords or unseen words): no lexical evidence
-            return np.zeros(n, dtype=np.float32), []
-        mask = None
-        if rows is not None:
-            mask = np.zeros(n, dtype=np.float32)
-            mask[rows] = 1
-        scores = np.asarray(self.model.get_scores(tokens, weight_mask=mask), dtype=np.float32)
-        indptr, indices = self.model.scores["indptr"], self.model.scores["indices"]
-        repeats = {i: ids.count(i) for i in ids}  # a word asked twice counts twice in the score
-        return scores, [Postings(indices[indptr[i]:indptr[i + 1]], float(self._ceiling[i]) * r) for i, r in repeats.items()]
-
-
-class Postings(NamedTuple):
-    rows: np.ndarray  # the rows that hold a term
-    ceiling: float  # the most the term adds to any one row's score
-
-
-def top(scores: np.ndarray, postings: list[Postings], n: int) -> np.ndarray:
-    """The n best-scoring rows of those the postings hold (any order; only rows scoring above 0).
-
-    Why not a partial sort of every score: at a million rows that costs half the encoding of the
-    question, and even a partial sort of the postings (a hundred thousand entries for a question
-    with common words) costs a tenth. Instead the rows of the rarest terms, a few hundred, give a
-    floor that at least n rows reach. A row holding only the commonest terms scores at most the
-    sum of their ceilings, so while that sum stays under the floor their rows are never looked at
-    (MaxScore, as search engines call it); the other rows are kept if they reach the floor, one
-    comparison per posting rather than a sort. Halves the time of this step at 1M rows.
-    """
-    if not postings:
-        return np.zeros(0, np.int64)
-    postings = sorted(postings, key=lambda p: len(p.rows))
-    seed = 0
-    while seed < len(postings) and sum(len(p.rows) for p in postings[:seed]) < 4 * n:
-        seed += 1
-    rows = np.unique(np.concatenate([p.rows for p in postings[:seed]]))
-    floor = np.partition(scores[rows], len(rows) - n)[len(rows) - n] if len(rows) > n else 0
-    rest = sorted(postings[seed:], key=lambda p: p.ceiling)
-    passed, below = 0, 0.0
-    while floor > 0 and passed < len(rest) and below + rest[passed].ceiling < floor:
-        below += rest[passed].ceiling
-        passed += 1
-    if passed < len(rest):
-        kept = [p.rows[scores[p.rows] >= floor] if floor > 0 else p.rows for p in rest[passed:]]
-        rows = np.unique(np.concatenate([rows, *kept]))
-    rows = rows[scores[rows] > 0]
-    if len(rows) > n:
-        rows = rows[np.argpartition(-scores[rows], n - 1)[:n]]
-    return rows.astype(np.int64)
-
-
-_lexical_lock = threading.Lock()
-
-
-def lexical(state: State) -> tuple[Lexical, Lexical]:
-    """BM25 of a state's sentences and of its paragraphs, built once on first use (a state never changes)."""
-    with _lexical_lock:
-        if state._lexical is None:
-            state._lexical = Lexical(state.contexts())
-            state._para_lexical = Lexical(state.paragraph_texts())
-            _release_freed_memory()
-        return state._lexical, state._para_lexical
-
-
-def _release_freed_memory() -> None:
-    """Tokenizing a large corpus frees millions of small objects that glibc would otherwise keep
-    resident; handing them back keeps a server's footprint to what the indexes really hold."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        pass
-
-
-@lru_cache(maxsize=1)
-def stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
 # The fused score: a sentence's dense cosine (read with title and speaker) plus BM25 of the sentence
 # and of its paragraph through a saturating transform s/(s+h), so the score is absolute (one
 # threshold means the same for every question) rather than relative to the best hit. Weights were
@@ -220,7 +108,7 @@ def fuse(dense: np.ndarray, bm25: np.ndarray, para_bm25: np.ndarray) -> np.ndarr
 def hybrid(state: State, question: str, qvec: np.ndarray, k: int, rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """Candidates from every signal, each scored by the one fused formula; returns (rows, scores) best first."""
     n = max(CANDIDATES, 4 * k)
-    sent_lex, para_lex = lexical(state)
+    sent_lex, para_lex = state.lexical
     words = sent_lex.terms(question)
     bm25, postings = sent_lex.scores(words, rows)
     para_bm25, para_postings = para_lex.scores(words)

@@ -171,12 +171,9 @@ def build(index: Index):
 
 
 def serve(index: Index, host: str = "127.0.0.1", port: int = 7860, block: bool = True):
-    """Start the chat with the index, BM25 and the question encoder loaded first, so the first
-    question is answered warm; sentence-transformers (3 s to import) waits for the first upload."""
+    """Start the chat with the index and the question encoder loaded first, so the first question
+    is answered warm; sentence-transformers (3 s to import) waits for the first upload."""
     index.refresh()
-    from .retrieve import lexical
-
-    lexical(index.state)
     index.query_encoder.encode(["warm up"])
     demo = build(index)
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=2)
