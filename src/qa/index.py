@@ -463,7 +463,7 @@ def save_generation(root: Path, state: State) -> Path:
     tmp = root / f".tmp-{name}"
     tmp.mkdir()
     passages = {"documents": [d.to_dict() for d in state.documents], "speaker": state.speaker}
-    _write(tmp / "passages.json", json.dumps(passages, ensure_ascii=False).encode("utf-8"))
+    (tmp / "passages.json").write_bytes(json.dumps(passages, ensure_ascii=False).encode("utf-8"))
     np.savez(tmp / "rows.npz", **{k: np.asarray(getattr(state, k), dtype=t) for k, t in ROW_ARRAYS.items()})
     np.save(tmp / "vectors.npy", np.ascontiguousarray(state.vectors, dtype=np.float32), allow_pickle=False)
     faiss.write_index(state.faiss, str(tmp / "faiss.index"))
