@@ -4,7 +4,7 @@ from qa.embed import QueryEncoder, embedder, query_encoder
 
 
 def test_the_question_path_gives_the_same_vectors_as_sentence_transformers():
-    fast = query_encoder("all-MiniLM-L6-v2")
+    fast = query_encoder("all-MiniLM-L6-v2", tuned=False)  # the tuned question weights: tests/test_rerank.py
     assert isinstance(fast, QueryEncoder) and fast.pooling == "mean" and fast.max_length == 256
     texts = ["Which regiment did Zelensky commend?", "x", "Où est Demidovka ? " * 60, "😀 émoji and ünïcode"]
     a = fast.encode(texts)

@@ -1,8 +1,9 @@
 """Answer: retrieved sentences as a reply of verbatim quotes with attribution, or an honest "not covered".
 
 No text is generated: the reply is the article's own sentences, escaped for display, plus where
-each stands. Whether to answer at all is decided by one calibrated threshold on the best score,
-because quoting the nearest noise as if it answered is the one thing this tool must never do.
+each stands. Whether to answer at all is decided by a threshold on the best second-stage score
+that each index calibrates for itself (qa/answerable.py), because quoting the nearest noise as if
+it answered is the one thing this tool must never do.
 """
 
 from __future__ import annotations
@@ -15,10 +16,19 @@ from .index import Index
 from .lexical import stemmer
 from .retrieve import Passage, retrieve
 
-# Chosen by `qa eval` on the even-numbered SQuAD articles: the lowest threshold that abstains on
-# 99.5% of questions asked of an article they are not about (qa/evaluate.py: suggest); checked on
-# the odd ones and on hand-written seed questions. See README "Retrieval quality".
+# The first stage alone (rerank=False): chosen by `qa eval` on the even-numbered SQuAD articles,
+# the lowest fused score that abstains on 99.5% of questions asked of an article they are not
+# about; checked on the odd ones. With the second stage, each index has its own threshold.
 ABSTAIN_BELOW = 0.50
+
+
+def threshold(index: Index, rerank: bool = True) -> float:
+    """The score below which this index's best quote is "not covered"."""
+    if not rerank:
+        return ABSTAIN_BELOW
+    from .answerable import decision
+
+    return decision().threshold(index.calibration)
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
 _QUESTION_WORDS = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how", "did", "does", "do",
@@ -85,8 +95,12 @@ def highlight_spans(text: str, stems: tuple[str, ...]) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m, s in zip(matches, stemmed) if s in wanted and m.group().lower() not in _stopwords()]
 
 
-def emphasised(text: str, stems: tuple[str, ...]) -> str:
-    """The quote as Markdown with matching words in bold; the words themselves are unchanged."""
+def emphasised(text: str, stems: tuple[str, ...], phrase: tuple[int, int] | None = None) -> str:
+    """The quote as Markdown with matching words in bold and the answering phrase in bold italics;
+    the words themselves are unchanged."""
+    if phrase is not None:
+        a, b = phrase
+        return emphasised(text[:a], stems) + f"***{escape_markdown(text[a:b])}***" + emphasised(text[b:], stems)
     out, pos = [], 0
     for a, b in highlight_spans(text, stems):
         out.append(escape_markdown(text[pos:a]))
@@ -113,12 +127,13 @@ def render_markdown(res: Answer) -> str:
     if res.abstained:
         blocks.append("**The articles do not cover this question.** Closest, but not an answer:")
     for p in res.passages:
-        blocks.append(f"> {emphasised(p.text, res.terms)}\n>\n> {attribution(p)}")
+        phrase = (p.answer_start - p.start, p.answer_end - p.start) if p.answer_start is not None and not res.abstained else None
+        blocks.append(f"> {emphasised(p.text, res.terms, phrase)}\n>\n> {attribution(p)}")
     return "\n\n".join(blocks)
 
 
 def answer(question: str, k: int = 3, docs: list[str] | None = None, index: Index | None = None,
-           previous: Answer | None = None) -> Answer:
+           previous: Answer | None = None, rerank: bool = True) -> Answer:
     """Quotes that answer the question, or the nearest one marked as not an answer.
 
     ``previous`` makes it a follow-up: a pronoun stands for the previous answer's speaker, "what
@@ -133,7 +148,13 @@ def answer(question: str, k: int = 3, docs: list[str] | None = None, index: Inde
         if _ELSE.search(question):
             seen = previous.shown
     quoting = bool(speaker and _SAYING.search(question))  # "what did he say": that speaker's own sentences
-    hits = retrieve(searched, k=min(max(20, 4 * k) if quoting else k + len(seen), 100), docs=docs, index=index)
+    if index is None:
+        from .retrieve import default_index
+
+        index = default_index()
+    hits = retrieve(searched, k=min(max(20, 4 * k) if quoting else k + len(seen), 100), docs=docs, index=index,
+                    rerank=rerank)
+    bar = threshold(index, rerank)
     hits = [h for h in hits if (h.doc, h.sentence) not in seen]
     if quoting:
         hits = [h for h in hits if h.speaker == speaker][:k]
@@ -143,10 +164,10 @@ def answer(question: str, k: int = 3, docs: list[str] | None = None, index: Inde
         abstained = False  # attribution, not similarity, is the evidence that these answer the question
     else:
         hits = hits[:k]
-        abstained = not hits or hits[0].score < ABSTAIN_BELOW
-        hits = hits[:1] if abstained else [h for h in hits if h.score >= ABSTAIN_BELOW]
+        abstained = not hits or hits[0].score < bar
+        hits = hits[:1] if abstained else [h for h in hits if h.score >= bar]
     shown = (seen if speaker else frozenset()) | ({(h.doc, h.sentence) for h in hits} if not abstained else set())
-    return Answer(question=question, passages=tuple(hits), abstained=abstained, terms=terms(searched),
+    return Answer(question=question, passages=tuple(hits), abstained=abstained, threshold=bar, terms=terms(searched),
                   searched=searched if searched != question else None, shown=frozenset(shown))
 
 

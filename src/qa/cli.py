@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
 
             from .evaluate import DATA, run
 
-            report = run(Path(args.out), Path(args.data) if args.data else DATA)
+            run(Path(args.out), Path(args.data) if args.data else DATA, model=settings.model)
             print((Path(args.out) / "report.md").read_text())
             print(f"JSON report: {Path(args.out) / 'report.json'}")
             return 0

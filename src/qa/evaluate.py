@@ -16,10 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .answer import ABSTAIN_BELOW
 from .index import Index
 from .lexical import Lexical
-from .retrieve import fuse, hybrid
+from .retrieve import candidates, fuse, hybrid
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO.parent / "shared" / "data"
@@ -75,12 +74,19 @@ def questions(articles: list[dict], index: Index, answerable: bool = True) -> li
     return out
 
 
-def _encode_cached(index: Index, texts: list[str], cache: Path, label: str) -> np.ndarray:
-    key = hashlib.sha256((index.settings.model + "\x00" + "\x00".join(texts)).encode()).hexdigest()[:16]
+def _encode_cached(index: Index, texts: list[str], cache: Path, label: str, encoder=None) -> np.ndarray:
+    """Vectors of texts, cached by content; ``encoder`` defaults to the sentence encoder. A tuned
+    question encoder's cache is keyed by its weights' checksum, so retraining invalidates it."""
+    from .embed import QUESTION_WEIGHTS
+
+    salt = ""
+    if encoder is not None and (QUESTION_WEIGHTS / "recipe.json").exists():
+        salt = json.loads((QUESTION_WEIGHTS / "recipe.json").read_text())["sha256"]
+    key = hashlib.sha256((index.settings.model + salt + "\x00" + "\x00".join(texts)).encode()).hexdigest()[:16]
     path = cache / f"{label}-{key}.npy"
     if path.exists():
         return np.load(path, allow_pickle=False)
-    vecs = index.embedder.encode(texts, batch_size=128, progress=True)
+    vecs = (encoder or index.embedder).encode(texts, batch_size=128, progress=True)
     np.save(path, vecs, allow_pickle=False)
     return vecs
 
@@ -107,18 +113,54 @@ def split(ranks: np.ndarray, qs: list[Question]) -> dict:
     return {"all": metrics(ranks), "even (tuning)": metrics(ranks[~odd]), "odd (held out)": metrics(ranks[odd])}
 
 
-def run(cache: Path, data: Path = DATA, progress=print) -> dict:
+def rank_first(state, q: str, qvec: np.ndarray, rows) -> tuple[np.ndarray, np.ndarray]:
+    """The first stage's top 100: (rows, fused scores)."""
+    return hybrid(state, q, qvec, 100, rows)
+
+
+def rank_second(state, q: str, qvec: np.ndarray, rows) -> tuple[np.ndarray, np.ndarray]:
+    """What retrieve() ranks: the first stage's best SECOND_STAGE re-read by the second stage, then
+    the rest of the first stage's top 100 in its order; scores of the re-read ones only."""
+    from .rerank import SECOND_STAGE, rescore
+
+    sig = candidates(state, q, qvec, 100, rows)
+    if not len(sig.rows):
+        return sig.rows, np.zeros(0)
+    top, scores, _ = rescore(state, q, sig, SECOND_STAGE, qvec)
+    order = sig.rows[np.argsort(-sig.fused, kind="stable")[:100]]
+    return np.concatenate([top, order[~np.isin(order, top)]]), scores
+
+
+def ranks(state, items: list[tuple[str, frozenset]], vecs: np.ndarray, method, rows_of=None) -> tuple[np.ndarray, np.ndarray, float]:
+    """1-based rank of the first gold row (0: not in the top 100), the top score, and ms per question
+    (the question's encoding excluded: it is the same for every method and measured in bench/perf.py)."""
+    out = np.zeros(len(items), np.int64)
+    top = np.full(len(items), -1.0)
+    t = time.perf_counter()
+    for i, (q, gold) in enumerate(items):
+        ids, scores = method(state, q, vecs[i], rows_of(i) if rows_of else None)
+        where = np.flatnonzero(np.isin(ids, list(gold)))
+        out[i] = where[0] + 1 if len(where) else 0
+        top[i] = scores[0] if len(scores) else -1.0
+    return out, top, 1000 * (time.perf_counter() - t) / max(1, len(items))
+
+
+def run(cache: Path, data: Path = DATA, progress=print, model: str | None = None) -> dict:
     """The whole evaluation; returns the report (also written to cache/report.json and report.md)."""
+    from .embed import embedder
+
     t0 = time.perf_counter()
     cache.mkdir(parents=True, exist_ok=True)
     articles = write_seeds(data / "squad-dev-v1.1.json", cache / "seeds")
-    index = Index(seeds=cache / "seeds", index=cache / "index")
+    index = Index(seeds=cache / "seeds", index=cache / "index", model=model)
     progress("indexing SQuAD v1.1 dev through the product's ingest path (cached after the first run)")
     index.refresh(progress=True)
     state = index.state
     qs = [q for q in questions(articles, index) if q.gold]
+    items = [(q.text, q.gold) for q in qs]
     progress(f"{len(state):,} sentences, {len(qs):,} questions; encoding questions")
-    qvecs = _encode_cached(index, [q.text for q in qs], cache, "questions")
+    qvecs = _encode_cached(index, [q.text for q in qs], cache, "questions")  # the base model, as sentences are
+    tvecs = _encode_cached(index, [q.text for q in qs], cache, "questions-tuned", embedder(index.settings.model, True))
     report: dict = {"sentences": len(state), "questions": len(qs), "articles": len(state.documents)}
 
     progress("baselines: BM25 (bm25s) and MiniLM on the sentence alone, every row scored")
@@ -134,33 +176,102 @@ def run(cache: Path, data: Path = DATA, progress=print) -> dict:
     report["ablation"] = ablation(state, qs, qvecs, plain_dense, plain_bm25, progress)
     del plain_dense, plain_bm25
 
-    def ours(restrict: bool) -> tuple[np.ndarray, np.ndarray]:
-        ranks = np.zeros(len(qs), np.int64)
-        top = np.zeros(len(qs), np.float32)
-        for i, q in enumerate(qs):
-            rows = state.rows_of(q.doc) if restrict else None
-            ids, scores = hybrid(state, q.text, qvecs[i], 100, rows)
-            where = np.flatnonzero(np.isin(ids, list(q.gold)))
-            ranks[i] = where[0] + 1 if len(where) else 0
-            top[i] = scores[0] if len(scores) else -1
-        return ranks, top
+    def own(i):
+        return state.rows_of(qs[i].doc)
 
-    progress("ours, pooled: the production retriever, top 100")
-    t = time.perf_counter()
-    pooled, _ = ours(False)
-    report["ours (pooled)"] = split(pooled, qs) | {"seconds": round(time.perf_counter() - t, 1)}
-    progress("per article: each question searched only in its own article")
-    per_article, answerable_top = ours(True)
-    report["ours (per article)"] = split(per_article, qs)
+    progress("first stage (base question encoder, as before the second stage), pooled and per article")
+    r, _, ms = ranks(state, items, qvecs, rank_first)
+    report["first stage (pooled)"] = split(r, qs) | {"ms": ms}
+    r, _, _ = ranks(state, items, qvecs, rank_first, own)
+    report["first stage (per article)"] = split(r, qs)
+    progress("first stage with the tuned question encoder")
+    r, _, ms = ranks(state, items, tvecs, rank_first)
+    report["first stage, tuned questions (pooled)"] = split(r, qs) | {"ms": ms}
+    progress("second stage (the product's retrieve()), pooled and per article")
+    r, _, ms = ranks(state, items, tvecs, rank_second)
+    report["ours (pooled)"] = split(r, qs) | {"ms": ms}
+    r, own_top, _ = ranks(state, items, tvecs, rank_second, own)
+    report["ours (per article)"] = split(r, qs)
     report["minilm sentence (per article)"] = split(_per_article_ranks(qvecs @ svecs.T, qs, state), qs)
     report["bm25 (per article)"] = split(_per_article_ranks(np.stack([bm25.scores(q.text)[0] for q in qs]), qs, state), qs)
 
-    report["abstention"] = abstention(index, articles, qs, qvecs, answerable_top, cache, data, progress)
+    report["paraphrases"] = paraphrase_report(index, articles, cache, progress)
+    report["abstention"] = abstention(index, articles, qs, qvecs, tvecs, own_top, cache, data, progress)
     report["seed questions"] = seed_questions(cache)
     report["seconds"] = round(time.perf_counter() - t0, 1)
     (cache / "report.json").write_text(json.dumps(report, indent=1))
     (cache / "report.md").write_text(markdown(report))
     return report
+
+
+PARAPHRASES = REPO / "bench" / "paraphrases"
+
+
+def overlap(question: str, sentence: str) -> float:
+    """Share of the question's content words (stems) that the sentence holds."""
+    from .answer import terms
+
+    q = set(terms(question))
+    return len(q & set(terms(sentence))) / len(q) if q else 0.0
+
+
+def paraphrase_items(name: str, articles: list[dict] | None, state) -> list[tuple[str, frozenset, float]]:
+    """(question, gold rows, word overlap) of a hand-written paraphrase file; gold is the sentence
+    of ours that holds the labelled answer sentence, or that it holds (splitters differ)."""
+    path = PARAPHRASES / f"{name}.json"
+    if not path.exists():
+        return []
+    out = []
+    for item in json.loads(path.read_text(encoding="utf-8")):
+        if articles is None:
+            rows = np.arange(len(state))
+        else:
+            rows = state.rows_of(f"{item['article']:02d}_{articles[item['article']]['title']}")
+        answer = item["answer_sentence"]
+        gold = frozenset(int(r) for r in rows for t in [state.text(int(r))]
+                         if answer in t or (t in answer and len(t) >= 0.5 * len(answer)))
+        if gold:
+            out.append((item["question"], gold, overlap(item["question"], answer)))
+    return out
+
+
+def paraphrase_report(index: Index, articles, cache: Path, progress) -> dict:
+    """The hand-written paraphrase sets (bench/paraphrases): dense alone, first stage, second stage,
+    on all of each set and on its questions that share no content word with the answer."""
+    from .embed import query_encoder
+
+    progress("paraphrases: seed (its own index), odd and even SQuAD (pooled)")
+    seed_index = Index(seeds=SEEDS, index=cache / "seed-index", model=index.settings.model)
+    seed_index.refresh()
+    out = {}
+    for name, idx, arts in (("seed", seed_index, None), ("odd", index, articles), ("even", index, articles)):
+        st = idx.state
+        items = paraphrase_items(name, arts, st)
+        if not items:
+            continue
+        qtexts = [q for q, _, _ in items]
+        base = query_encoder(idx.settings.model, tuned=False).encode(qtexts)
+        tuned = idx.query_encoder.encode(qtexts)
+        pairs = [(q, g) for q, g, _ in items]
+        zero = np.array([o == 0 for _, _, o in items])
+        dense_t = np.array([_dense_rank(st, v, g) for v, (_, g) in zip(tuned, pairs)])
+        dense_b = np.array([_dense_rank(st, v, g) for v, (_, g) in zip(base, pairs)])
+        first, _, _ = ranks(st, pairs, base, rank_first)
+        second, _, _ = ranks(st, pairs, tuned, rank_second)
+        rows = {"dense alone (base)": dense_b, "dense alone (tuned questions)": dense_t, "first stage": first,
+                "second stage (ours)": second}
+        out[name] = {"questions": len(items), "mean overlap": float(np.mean([o for *_, o in items])),
+                     "zero overlap": int(zero.sum()),
+                     "rows": {k: {"r@1": float(np.mean(v == 1)), "r@3": float(np.mean((v > 0) & (v <= 3))),
+                                  "zero r@1": float(np.mean(v[zero] == 1)) if zero.any() else None,
+                                  "zero r@3": float(np.mean((v[zero] > 0) & (v[zero] <= 3))) if zero.any() else None}
+                              for k, v in rows.items()}}
+    return out
+
+
+def _dense_rank(state, qvec: np.ndarray, gold: frozenset) -> int:
+    s = np.asarray(state.vectors) @ qvec
+    return int((s > s[list(gold)].max()).sum()) + 1
 
 
 def ablation(state, qs: list[Question], qvecs: np.ndarray, plain_dense: np.ndarray, plain_bm25: np.ndarray,
@@ -191,43 +302,89 @@ def _per_article_ranks(scores: np.ndarray, qs: list[Question], state) -> np.ndar
     return out
 
 
-def abstention(index, articles, qs, qvecs, answerable_top, cache, data, progress) -> dict:
-    """Off-topic, answerable and impossible questions at the threshold answer() uses, and the curve."""
-    seed_index = Index(seeds=SEEDS, index=cache / "seed-index")
+ONE_ARTICLE = (1, 13, 27, 41)  # odd (held-out) articles indexed alone
+FIVE_ARTICLES = (3, 15, 25, 35, 45)
+
+
+def abstention(index, articles, qs, qvecs, tvecs, own_top, cache, data, progress) -> dict:
+    """Off-topic, answerable and impossible questions, at index sizes from one article to 48: with
+    the second stage and each index's own calibrated threshold (ours), with the rule's floor alone
+    (no calibration), and with the first stage at its fixed 0.5 (before)."""
+    from .answer import ABSTAIN_BELOW
+    from .answerable import bank_vectors, calibrate, decision
+
+    rule = decision()
+    bank = bank_vectors(index.settings.model)
+    state = index.state
+    rng = np.random.default_rng(0)
+    case: dict = {}
+
+    def measure(name, st, calib, answerable, offtopic):
+        """answerable/offtopic: lists of (question, base vector, tuned vector)."""
+        th = rule.threshold(calib)
+        row = {"threshold": round(th, 4), "answerable": len(answerable), "off-topic": len(offtopic)}
+        for label, group in (("answerable", answerable), ("off-topic", offtopic)):
+            pairs = [(q, frozenset()) for q, _, _ in group]
+            _, second, _ = ranks(st, pairs, np.array([t for *_, t in group]), rank_second)
+            _, first, _ = ranks(st, pairs, np.array([b for _, b, _ in group]), rank_first)
+            row[f"{label} abstained"] = float(np.mean(second < th))
+            row[f"{label} abstained (floor only)"] = float(np.mean(second < rule.floor))
+            row[f"{label} abstained (before: first stage at {ABSTAIN_BELOW})"] = float(np.mean(first < ABSTAIN_BELOW))
+        case[name] = row
+        progress(f"  {name}: threshold {th:.3f}, off-topic abstained {row['off-topic abstained']:.1%}, "
+                 f"answerable abstained {row['answerable abstained']:.1%}")
+
+    def squad(i):
+        return (qs[i].text, qvecs[i], tvecs[i])
+
+    by_article: dict[int, list[int]] = {}
+    for i, q in enumerate(qs):
+        by_article.setdefault(q.article, []).append(i)
+    doc_ids = [d.id for d in state.documents]
+
+    progress("abstention: the seed article alone (off-topic: every SQuAD question)")
+    from .embed import embedder, query_encoder
+
+    seed_index = Index(seeds=SEEDS, index=cache / "seed-index", model=index.settings.model)
     seed_index.refresh()
-    progress("abstention (a): every SQuAD question against the seed article")
-    off_topic = np.array([hybrid(seed_index.state, q.text, qvecs[i], 1, None)[1][0] for i, q in enumerate(qs)])
-    progress("abstention (c): SQuAD v2.0 impossible questions against their own article")
+    seed_q = [q for q, _ in json.loads(SEED_QUESTIONS.read_text(encoding="utf-8"))] + \
+        [q for q, _, _ in paraphrase_items("seed", None, seed_index.state)]
+    base_seed = query_encoder(index.settings.model, tuned=False).encode(seed_q)
+    tuned_seed = query_encoder(index.settings.model).encode(seed_q)
+    seed_items = list(zip(seed_q, base_seed, tuned_seed))
+    measure("seed article (1)", seed_index.state, seed_index.calibration, seed_items, [squad(i) for i in range(len(qs))])
+    for n in ONE_ARTICLE:
+        sub, _ = subset(state, [doc_ids[n]])
+        others = rng.choice([i for i in range(len(qs)) if qs[i].article != n], 1000, replace=False)
+        measure(f"{doc_ids[n]} (1)", sub, calibrate(sub, bank), [squad(i) for i in by_article[n]],
+                [squad(int(i)) for i in others])
+    sub, _ = subset(state, [doc_ids[n] for n in FIVE_ARTICLES])
+    inside = [i for n in FIVE_ARTICLES for i in by_article[n]]
+    others = rng.choice([i for i in range(len(qs)) if qs[i].article not in FIVE_ARTICLES], 1000, replace=False)
+    measure("five odd articles (5)", sub, calibrate(sub, bank), [squad(i) for i in inside], [squad(int(i)) for i in others])
+    pooled_sample = rng.choice(len(qs), 2000, replace=False)
+    measure("all SQuAD dev (48)", state, index.calibration, [squad(int(i)) for i in pooled_sample], seed_items)
+
+    progress("abstention: SQuAD v2.0 impossible questions against their own article")
     v2 = json.loads((data / "squad-dev-v2.0-derived.json").read_text(encoding="utf-8"))["data"]
-    by_title = {f"{n:02d}_{a['title']}": a for n, a in enumerate(articles)}
-    doc_of = {a["title"]: d for d, a in by_title.items()}
+    doc_of = {a["title"]: f"{n:02d}_{a['title']}" for n, a in enumerate(articles)}
     impossible = [(qa["question"], doc_of[a["title"]]) for a in v2 for p in a["paragraphs"] for qa in p["qas"]
                   if qa.get("is_impossible")]
-    ivecs = _encode_cached(index, [q for q, _ in impossible], cache, "impossible")
-    state = index.state
-    impossible_top = np.array([hybrid(state, q, ivecs[i], 1, state.rows_of(d))[1][0] for i, (q, d) in enumerate(impossible)])
-    odd = np.array([q.article % 2 == 1 for q in qs])
-    t = ABSTAIN_BELOW
-    curve = []
-    for th in np.round(np.arange(0.2, 1.01, 0.05), 2):
-        curve.append({"threshold": float(th), "off-topic abstained": float((off_topic < th).mean()),
-                      "answerable abstained": float((answerable_top < th).mean()),
-                      "impossible abstained": float((impossible_top < th).mean())})
-    return {
-        "threshold": t,
-        "off-topic abstained": float((off_topic < t).mean()),
-        "off-topic abstained (odd)": float((off_topic[odd] < t).mean()),
-        "answerable wrongly abstained": float((answerable_top < t).mean()),
-        "answerable wrongly abstained (odd)": float((answerable_top[odd] < t).mean()),
-        "impossible (v2.0) abstained": float((impossible_top < t).mean()),
-        "impossible questions": len(impossible),
-        "curve": curve,
-        "suggested threshold (even articles)": suggest(off_topic[~odd]),
-    }
+    ivecs = _encode_cached(index, [q for q, _ in impossible], cache, "impossible-tuned", embedder(index.settings.model, True))
+    th = rule.threshold(index.calibration)
+    _, imp_top, _ = ranks(state, [(q, frozenset()) for q, _ in impossible], ivecs, rank_second,
+                          lambda i: state.rows_of(impossible[i][1]))
+    v2_titles = {doc_of[a["title"]] for a in v2}
+    in_v2 = np.array([q.doc in v2_titles for q in qs])
+    return {"sizes": case, "impossible": {
+        "questions": len(impossible), "threshold": round(th, 4),
+        "impossible abstained": float(np.mean(imp_top < th)),
+        "answerable of the same articles abstained": float(np.mean(own_top[in_v2] < th))}}
 
 
 def seed_questions(cache: Path) -> dict:
     """Questions written by hand about the seed article, each with the sentence that answers it."""
+    from .answer import threshold
     from .retrieve import retrieve
 
     index = Index(seeds=SEEDS, index=cache / "seed-index")
@@ -237,43 +394,79 @@ def seed_questions(cache: Path) -> dict:
         hits = retrieve(q, k=3, index=index)
         first += hits[0].sentence == gold
         top3 += gold in [h.sentence for h in hits]
-        answered += hits[0].score >= ABSTAIN_BELOW
+        answered += hits[0].score >= threshold(index)
     n = len(pairs)
     return {"questions": n, "first": first / n, "top 3": top3 / n, "answered (not abstained)": answered / n}
-
-
-def suggest(off_topic: np.ndarray) -> float:
-    """The lowest threshold that abstains on 99.5% of off-topic questions: every answerable question
-    above it is answered, and the margin over the 99% bar absorbs the spread between article sets."""
-    return round(float(np.ceil(np.quantile(off_topic, 0.995) * 100) / 100), 2)
 
 
 def markdown(report: dict) -> str:
     lines = [f"ReQA, SQuAD v1.1 dev: {report['sentences']:,} sentences, {report['questions']:,} questions, "
              f"{report['articles']} articles.", "",
-             "| retriever | MRR | R@1 | R@5 | R@10 | MRR odd (held out) |", "|---|---|---|---|---|---|"]
-    for name in ("bm25", "minilm sentence", "ours (pooled)", "bm25 (per article)", "minilm sentence (per article)",
+             "| retriever | MRR | R@1 | R@5 | R@10 | MRR odd (held out) | R@1 odd | ms/question |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name in ("bm25", "minilm sentence", "first stage (pooled)", "first stage, tuned questions (pooled)",
+                 "ours (pooled)", "bm25 (per article)", "minilm sentence (per article)", "first stage (per article)",
                  "ours (per article)"):
         m, o = report[name]["all"], report[name]["odd (held out)"]
-        lines.append(f"| {name} | {m['mrr']:.3f} | {m['r@1']:.3f} | {m['r@5']:.3f} | {m['r@10']:.3f} | {o['mrr']:.3f} |")
-    lines += ["", "Ablation, pooled, every row scored with the production formula:", "",
+        ms = f"{report[name]['ms']:.1f}" if "ms" in report[name] else ""
+        lines.append(f"| {name} | {m['mrr']:.3f} | {m['r@1']:.3f} | {m['r@5']:.3f} | {m['r@10']:.3f} | {o['mrr']:.3f} "
+                     f"| {o['r@1']:.3f} | {ms} |")
+    lines += ["", "ms/question: ranking only (the question's encoding, the same for every row, is in bench/perf.py).",
+              "", "Ablation of the first stage, pooled, every row scored with its formula:", "",
               "| variant | MRR | R@1 | R@10 |", "|---|---|---|---|"]
     for name, m in report["ablation"].items():
         lines.append(f"| {name} | {m['mrr']:.3f} | {m['r@1']:.3f} | {m['r@10']:.3f} |")
+    para = report.get("paraphrases", {})
+    if para:
+        lines += ["", "Hand-written paraphrase questions (bench/paraphrases; seed on its own index, SQuAD pooled):", "",
+                  "| set | questions | mean overlap | method | R@1 | R@3 | zero-overlap R@1 | zero-overlap R@3 |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for name, p in para.items():
+            for method, m in p["rows"].items():
+                z1 = f"{m['zero r@1']:.3f}" if m["zero r@1"] is not None else ""
+                z3 = f"{m['zero r@3']:.3f}" if m["zero r@3"] is not None else ""
+                lines.append(f"| {name} | {p['questions']} ({p['zero overlap']} zero) | {p['mean overlap']:.2f} | "
+                             f"{method} | {m['r@1']:.3f} | {m['r@3']:.3f} | {z1} | {z3} |")
     a = report["abstention"]
-    lines += ["", f"Abstention at threshold {a['threshold']}:", "",
-              "| questions | abstained |", "|---|---|",
-              f"| off-topic (SQuAD questions asked of the seed article) | {a['off-topic abstained']:.1%} |",
-              f"| answerable (SQuAD, own article) — wrongly | {a['answerable wrongly abstained']:.1%} |",
-              f"| impossible (SQuAD v2.0, own article) | {a['impossible (v2.0) abstained']:.1%} |", "",
-              f"Off-topic abstained on the odd (held-out) articles' questions: {a['off-topic abstained (odd)']:.1%}; "
-              f"answerable wrongly abstained there: {a['answerable wrongly abstained (odd)']:.1%}. "
-              f"Threshold suggested by the even-numbered articles: {a['suggested threshold (even articles)']}.", "",
-              "The trade-off (share abstained at each threshold):", "",
-              "| threshold | off-topic | answerable | impossible (v2.0) |", "|---|---|---|---|",
-              *[f"| {c['threshold']:.2f} | {c['off-topic abstained']:.1%} | {c['answerable abstained']:.1%} | "
-                f"{c['impossible abstained']:.1%} |" for c in a["curve"][::2]], "",
+    lines += ["", "Abstention at each index size (ours: each index's calibrated threshold; floor only: no "
+              "calibration; before: the first stage at 0.5):", "",
+              "| index (articles) | threshold | off-topic abstained | answerable abstained | off-topic, floor only | "
+              "answerable, floor only | off-topic, before | answerable, before |", "|---|---|---|---|---|---|---|---|"]
+    for name, r in a["sizes"].items():
+        before = [k for k in r if k.startswith("off-topic abstained (before")][0]
+        lines.append(f"| {name} | {r['threshold']:.3f} | {r['off-topic abstained']:.1%} | {r['answerable abstained']:.1%} "
+                     f"| {r['off-topic abstained (floor only)']:.1%} | {r['answerable abstained (floor only)']:.1%} "
+                     f"| {r[before]:.1%} | {r[before.replace('off-topic', 'answerable')]:.1%} |")
+    imp = a["impossible"]
+    lines += ["", f"SQuAD v2.0 impossible questions ({imp['questions']:,}) asked of their own article: "
+              f"{imp['impossible abstained']:.1%} abstained; answerable questions of the same articles "
+              f"{imp['answerable of the same articles abstained']:.1%} abstained (threshold {imp['threshold']:.3f}).", "",
               "Hand-written questions about the seed article ({questions}): answering sentence first {first:.0%}, "
               "in the top 3 {top 3:.0%}, answered {answered (not abstained):.0%}.".format(**report["seed questions"]), "",
               f"Took {report['seconds']:.0f} s."]
     return "\n".join(lines) + "\n"
+
+
+def subset(state, doc_ids: list[str]):
+    """The index that the given articles alone would have, made from the pooled one without encoding
+    again: a sentence's vector depends only on its own article (title, speaker, text), so slicing
+    the rows gives the same vectors; BM25 and FAISS are rebuilt, because IDF depends on the pool."""
+    from .index import State, build_faiss, build_lexical
+
+    pos = {d.id: i for i, d in enumerate(state.documents)}
+    keep = [pos[d] for d in doc_ids]
+    rows = np.concatenate([state.rows_of(state.documents[i].id) for i in keep])
+    paras = np.concatenate([np.flatnonzero(state.para_doc == i) for i in keep])
+    doc_map = {old: new for new, old in enumerate(keep)}
+    para_map = np.full(len(state.para_doc), -1, np.int64)
+    para_map[paras] = np.arange(len(paras))
+    vectors = np.ascontiguousarray(np.asarray(state.vectors)[rows], dtype=np.float32)
+    sub = State(documents=[state.documents[i] for i in keep],
+                doc=np.array([doc_map[int(d)] for d in state.doc[rows]], np.int32),
+                paragraph=state.paragraph[rows], sentence=state.sentence[rows], start=state.start[rows],
+                end=state.end[rows], speaker=[state.speaker[int(r)] for r in rows], para=para_map[state.para[rows]],
+                para_doc=np.array([doc_map[int(d)] for d in state.para_doc[paras]], np.int32),
+                para_start=state.para_start[paras], para_end=state.para_end[paras], vectors=vectors,
+                faiss=build_faiss(vectors), manifest={})
+    sub.lexical = build_lexical(sub)
+    return sub, rows

@@ -321,13 +321,31 @@ class Index:
             return None
 
     def _fresh(self, state: State, seen: dict[str, str]) -> bool:
+        from .answerable import Calibration, available
+
         m = state.manifest
         if m.get("model") != self.settings.model or m.get("embed") != EMBED_VERSION or m.get("seeds") != seen:
+            return False
+        if len(state) and available() and Calibration.from_dict(m.get("calibration")) is None:  # another bank or rule: calibrate anew
             return False
         self.warnings = list(m.get("skipped", {}).values())
         return True
 
+    @property
+    def calibration(self):
+        """This index's off-topic calibration (qa/answerable.py), or None when it has no sentences."""
+        from .answerable import Calibration
+
+        return Calibration.from_dict(self.state.manifest.get("calibration"))
+
     # -- building ---------------------------------------------------------------------------------
+    def _calibration(self, state: State) -> dict:
+        from .answerable import available, bank_vectors, calibrate
+
+        if not len(state) or not available():
+            return {}
+        return {"calibration": calibrate(state, bank_vectors(self.settings.model)).to_dict()}
+
     def _reusable(self, previous: State | None) -> dict[str, "_Done"]:
         """What the previous generation knows of each document, by hash: an unchanged article is
         neither segmented nor encoded again."""
@@ -414,7 +432,7 @@ class Index:
             "documents": {d.id: d.sha256 for d in documents},
             "encoded": len(todo), "seconds": round(time.perf_counter() - started, 3),
         }
-        state.generation = save_generation(self.settings.index, state)
+        state.generation = save_generation(self.settings.index, state, extra=self._calibration)
         log.info("indexed %d sentences of %d articles (%d texts encoded) in %.1fs", len(rows), len(documents),
                  len(encoded), time.perf_counter() - started)
         return state
@@ -454,8 +472,9 @@ def release_freed_memory() -> None:
         pass
 
 
-def save_generation(root: Path, state: State) -> Path:
-    """Write a generation beside the current one, then switch CURRENT to it in one atomic step."""
+def save_generation(root: Path, state: State, extra=None) -> Path:
+    """Write a generation beside the current one, then switch CURRENT to it in one atomic step.
+    ``extra(state)`` may add entries to the manifest once the state is searchable (BM25 built)."""
     import faiss
 
     root.mkdir(parents=True, exist_ok=True)
@@ -474,7 +493,7 @@ def save_generation(root: Path, state: State) -> Path:
         lex.save(tmp / folder)
     for path in (*(tmp / f for f in FILES), *(tmp / d for d in LEXICAL), tmp):  # on disk before CURRENT names them
         _fsync(path)
-    manifest = dict(state.manifest, files={f: _sha(tmp / f) for f in FILES})
+    manifest = dict(state.manifest, **(extra(state) if extra else {}), files={f: _sha(tmp / f) for f in FILES})
     _write(tmp / "manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8"))
     state.manifest = manifest
     final = root / name

@@ -32,8 +32,12 @@ class Passage:
     sentence: int  # 0-based, counted through the whole document
     start: int
     end: int
-    score: float
+    score: float  # second stage: the probability that the sentence answers (0-1); first stage alone: the fused score
     speaker: str | None = None
+    fused: float | None = None  # the first stage's fused score, kept beside the second stage's
+    answer: str | None = None  # the words that answer, when the second stage can tell (qa/phrase.py)
+    answer_start: int | None = None  # doc_text[answer_start:answer_end] == answer
+    answer_end: int | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -105,8 +109,27 @@ def fuse(dense: np.ndarray, bm25: np.ndarray, para_bm25: np.ndarray) -> np.ndarr
     return dense + LEXICAL_WEIGHT * _saturate(bm25) + PARAGRAPH_LEXICAL_WEIGHT * _saturate(para_bm25)
 
 
-def hybrid(state: State, question: str, qvec: np.ndarray, k: int, rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Candidates from every signal, each scored by the one fused formula; returns (rows, scores) best first."""
+@dataclass
+class Signals:
+    """Every first-stage candidate of one question with the evidence for it: the rows found by
+    any signal, each scored on one scale. The second stage (qa/rerank.py) reads the same object."""
+
+    rows: np.ndarray
+    dense: np.ndarray  # cosine of the question with the sentence read with title and speaker
+    bm25: np.ndarray  # BM25 of the sentence (with its context)
+    para_bm25: np.ndarray  # BM25 of its paragraph
+    words: list[str]  # the question as BM25 reads it
+    postings: list  # per question term in the sentence index: the rows holding it
+    para_postings: list
+
+    @property
+    def fused(self) -> np.ndarray:
+        return fuse(self.dense, self.bm25, self.para_bm25)
+
+
+def candidates(state: State, question: str, qvec: np.ndarray, k: int, rows: np.ndarray | None) -> Signals:
+    """Candidates from every signal: the dense neighbours, the best BM25 sentences, and the sentences
+    of the best BM25 paragraphs, each scored by every signal."""
     n = max(CANDIDATES, 4 * k)
     sent_lex, para_lex = state.lexical
     words = sent_lex.terms(question)
@@ -120,12 +143,18 @@ def hybrid(state: State, question: str, qvec: np.ndarray, k: int, rows: np.ndarr
     cands = np.unique(np.concatenate([search(state, qvec, n, rows), top(bm25, postings, n), para_rows]).astype(np.int64))
     if rows is not None:
         cands = cands[np.isin(cands, rows)]
-    if not len(cands):
-        return cands, np.zeros(0, np.float32)
-    dense = state.dense(cands, qvec)  # one scale for every candidate, whichever signal found it
-    fused = fuse(dense, bm25[cands], para_bm25[state.para[cands]])
+    dense = state.dense(cands, qvec) if len(cands) else np.zeros(0, np.float32)  # one scale, whichever signal found it
+    return Signals(cands, dense, bm25[cands], para_bm25[state.para[cands]], words, postings, para_postings)
+
+
+def hybrid(state: State, question: str, qvec: np.ndarray, k: int, rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """The first stage: candidates from every signal ranked by the one fused formula; (rows, scores) best first."""
+    sig = candidates(state, question, qvec, k, rows)
+    if not len(sig.rows):
+        return sig.rows, np.zeros(0, np.float32)
+    fused = sig.fused
     order = np.argsort(-fused, kind="stable")[:k]
-    return cands[order], fused[order].astype(np.float32)
+    return sig.rows[order], fused[order].astype(np.float32)
 
 
 def search(state: State, qvec: np.ndarray, k: int, rows: np.ndarray | None) -> np.ndarray:
@@ -149,23 +178,47 @@ def search(state: State, qvec: np.ndarray, k: int, rows: np.ndarray | None) -> n
     return ids[0][ids[0] >= 0]
 
 
-def passage(state: State, row: int, score: float) -> Passage:
+def passage(state: State, row: int, score: float, fused: float | None = None, question: str | None = None) -> Passage:
     d = state.documents[state.doc[row]]
-    return Passage(text=state.text(row), doc=d.id, title=d.title, paragraph=int(state.paragraph[row]),
-                   sentence=int(state.sentence[row]), start=int(state.start[row]), end=int(state.end[row]),
-                   score=float(score), speaker=state.speaker[row])
+    text, start = state.text(row), int(state.start[row])
+    span = None
+    if question is not None:
+        from .phrase import answer_span
+
+        span = answer_span(question, text)
+    return Passage(text=text, doc=d.id, title=d.title, paragraph=int(state.paragraph[row]),
+                   sentence=int(state.sentence[row]), start=start, end=int(state.end[row]),
+                   score=float(score), speaker=state.speaker[row], fused=None if fused is None else float(fused),
+                   answer=text[span[0]:span[1]] if span else None, answer_start=start + span[0] if span else None,
+                   answer_end=start + span[1] if span else None)
 
 
-def retrieve(question: str, k: int = 5, docs: list[str] | None = None, index: Index | None = None) -> list[Passage]:
-    """The k sentences that best answer the question, best first."""
+def retrieve(question: str, k: int = 5, docs: list[str] | None = None, index: Index | None = None,
+             rerank: bool = True) -> list[Passage]:
+    """The k sentences that best answer the question, best first.
+
+    question: any text up to 2,000 characters (control and zero-width characters are dropped).
+    k: how many sentences, 1 to 100.
+    docs: article ids to search (None: all).
+    rerank: re-read the first stage's best 30 with the second stage (qa/rerank.py), whose score is
+        the probability that a sentence answers; False gives the first stage alone, its fused score.
+    """
     q = clean_question(question)
     k = check_k(k)
     index = index or default_index()
     state = index.state
     rows = check_docs(state, docs)
     qvec = index.query_encoder.encode([q])[0]
-    ids, scores = hybrid(state, q, qvec, k, rows)
-    return [passage(state, int(r), float(s)) for r, s in zip(ids, scores)]
+    if not rerank:
+        ids, scores = hybrid(state, q, qvec, k, rows)
+        return [passage(state, int(r), float(s)) for r, s in zip(ids, scores)]
+    from .rerank import rescore
+
+    sig = candidates(state, q, qvec, k, rows)
+    if not len(sig.rows):
+        return []
+    ids, scores, fused = rescore(state, q, sig, k, qvec)
+    return [passage(state, int(r), float(s), float(f), q) for r, s, f in zip(ids, scores, fused)]
 
 
 _default: Index | None = None

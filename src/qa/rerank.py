@@ -1,0 +1,186 @@
+"""Rerank: the second stage, which re-reads the first stage's best candidates with more evidence.
+
+The first stage adds saturated BM25 to the dense cosine with fixed weights, so on a question that
+shares no content word with its answer, one shared word in some other sentence ("papal visit" ->
+"led the papal army") outweighs the whole spread of the dense score. The second stage scores each
+candidate with a logistic rule over features that say *how much of the question* the lexical
+match explains (IDF-weighted coverage of the question's terms, in the sentence and in its
+paragraph), the dense score relative to the best candidate's, and whether the sentence holds the
+kind of thing the question asks for (a date for "when", a number for "how many", a name for
+"who"). The rule is fitted by ``bench/fusion.py`` on the even-numbered SQuAD dev articles, on
+copies of their questions with the shared words removed, and on hand-written even-article
+paraphrases; its weights ship as ``qa/models/second-stage.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .index import State
+from .retrieve import Signals, _saturate
+
+WEIGHTS = Path(__file__).resolve().parent / "models" / "second-stage.json"
+SECOND_STAGE = 30  # candidates re-read: past 30, the gold sentence of a question is in the top 30 first-stage hits 97% of the time
+
+FEATURES = ("dense", "dense_rel", "dense_rank", "dense_neighbour", "bm25", "para_bm25", "coverage", "para_coverage",
+            "bm25_x_coverage", "para_x_coverage", "dense_x_uncovered", "type_match", "log_length")
+DENSE_KEPT = 10  # the best candidates by the dense score alone are always re-read, whatever BM25 says
+
+_YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})s?\b")
+_MONTH = re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|November|December|"
+                    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Monday|Tuesday|Wednesday|Thursday|Friday|"
+                    r"Saturday|Sunday|yesterday|today|tomorrow|century|decade|week|month|year)\b", re.I)
+_NUMBER = re.compile(r"\b\d[\d,.]*\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+                     r"forty|fifty|hundred|hundreds|thousand|thousands|million|millions|billion|dozen|dozens)\b", re.I)
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
+_PLACE = re.compile(r"\b(in|at|near|from|to|across|outside|inside)\s+(the\s+)?[A-Z][a-z]+")
+
+
+def question_type(question: str) -> str:
+    q = question.lower()
+    if re.search(r"\b(when|what year|which year|what date|what day|what time|how long ago|since when)\b", q):
+        return "when"
+    if re.search(r"\b(how many|how much|what number|what percentage|what percent|how far|how long|how old|how big|how large)\b", q):
+        return "number"
+    if re.search(r"\b(who|whom|whose|which person|what person)\b", q):
+        return "who"
+    if re.search(r"\b(where|which city|which country|what city|what country|what region|which region|what place)\b", q):
+        return "where"
+    return "other"
+
+
+def type_match(qtype: str, sentence: str) -> float:
+    """1 when the sentence holds the kind of thing the question asks for; 0 otherwise or when the
+    question asks for no particular kind."""
+    if qtype == "when":
+        return float(bool(_YEAR.search(sentence) or _MONTH.search(sentence)))
+    if qtype == "number":
+        return float(bool(_NUMBER.search(sentence)))
+    if qtype == "who":
+        return float(bool(_NAME.search(sentence)))
+    if qtype == "where":
+        return float(bool(_PLACE.search(sentence)))
+    return 0.0
+
+
+def _idf(n: int, df: np.ndarray) -> np.ndarray:
+    return np.log1p((n - df + 0.5) / (df + 0.5))
+
+
+def coverage(state: State, sig: Signals) -> tuple[np.ndarray, np.ndarray]:
+    """IDF-weighted share of the question's terms that each candidate sentence, and its paragraph,
+    holds. Terms no article holds count as unmatched: a question about a word the articles never
+    use is not explained by any of them."""
+    sent_lex, para_lex = state.lexical
+    n_rows, n_paras = len(sent_lex), len(para_lex)
+    vocab = sent_lex.model.vocab_dict
+    unknown = sum(1 for w in sig.words if w not in vocab)
+    cand_paras = state.para[sig.rows]
+    total = unknown * float(_idf(n_rows, np.array([0.0]))[0])
+    cov = np.zeros(len(sig.rows))
+    for p in sig.postings:
+        w = float(_idf(n_rows, np.array([float(len(p.rows))]))[0])
+        total += w
+        cov += w * np.isin(sig.rows, p.rows)
+    para_total = unknown * float(_idf(n_paras, np.array([0.0]))[0])
+    para_cov = np.zeros(len(sig.rows))
+    for p in sig.para_postings:
+        w = float(_idf(n_paras, np.array([float(len(p.rows))]))[0])
+        para_total += w
+        para_cov += w * np.isin(cand_paras, p.rows)
+    return (cov / total if total else cov), (para_cov / para_total if para_total else para_cov)
+
+
+def neighbour_dense(state: State, rows: np.ndarray, qvec: np.ndarray) -> np.ndarray:
+    """The best dense score of the sentence before or after each row in its paragraph: an answer
+    sentence often leans on its neighbour for the subject ("It was built in 1899")."""
+    n = len(state)
+    prev = np.clip(rows - 1, 0, n - 1)
+    nxt = np.clip(rows + 1, 0, n - 1)
+    both = np.unique(np.concatenate([prev, nxt]))
+    score = dict(zip(both.tolist(), state.dense(both, qvec).tolist()))
+    same = state.para[rows]
+    out = np.full(len(rows), -1.0)
+    for i, (p, q) in enumerate(zip(prev.tolist(), nxt.tolist())):
+        for r in (p, q):
+            if r != rows[i] and state.para[r] == same[i]:
+                out[i] = max(out[i], score[r])
+    return np.where(out < -0.5, 0.0, out)
+
+
+def features(state: State, question: str, sig: Signals, qvec: np.ndarray) -> np.ndarray:
+    """One row of FEATURES per candidate."""
+    cov, para_cov = coverage(state, sig)
+    b, pb = _saturate(sig.bm25), _saturate(sig.para_bm25)
+    qtype = question_type(question)
+    texts = [state.text(int(r)) for r in sig.rows]
+    typed = np.array([type_match(qtype, t) for t in texts])
+    length = np.log1p([len(t) for t in texts])
+    dense = sig.dense.astype(np.float64)
+    rel = dense - (dense.max() if len(dense) else 0.0)
+    rank = np.log1p(np.argsort(np.argsort(-dense, kind="stable"), kind="stable"))
+    near = neighbour_dense(state, sig.rows, qvec)
+    return np.column_stack([dense, rel, rank, near, b, pb, cov, para_cov, b * cov, pb * para_cov, dense * (1 - cov),
+                            typed, length])
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A fitted logistic rule: standardise, weigh, add."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+
+    def logit(self, x: np.ndarray) -> np.ndarray:
+        return ((x - self.mean) / self.scale) @ self.coef + self.intercept
+
+    def to_dict(self) -> dict:
+        return {"mean": self.mean.tolist(), "scale": self.scale.tolist(), "coef": self.coef.tolist(),
+                "intercept": float(self.intercept)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Rule":
+        return cls(np.array(d["mean"]), np.array(d["scale"]), np.array(d["coef"]), float(d["intercept"]))
+
+
+@lru_cache(maxsize=1)
+def rule() -> Rule:
+    """The shipped ranking rule (bench/fusion.py); its feature names are checked against FEATURES."""
+    data = json.loads(WEIGHTS.read_text(encoding="utf-8"))
+    if tuple(data["features"]) != FEATURES:
+        raise ValueError(f"{WEIGHTS.name} was fitted on other features; rerun bench/fusion.py")
+    return Rule.from_dict(data["rank"])
+
+
+def sigmoid(x: np.ndarray | float) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
+
+
+def shortlist(sig: Signals, k: int) -> Signals:
+    """What the second stage re-reads: the first stage's best, plus the best by the dense score
+    alone (on a question that shares no word with its answer, BM25 can push the answer out of
+    the fused top 30 while the dense score still ranks it high)."""
+    fused = sig.fused
+    by_fused = np.argsort(-fused, kind="stable")[:max(SECOND_STAGE - DENSE_KEPT, k)]
+    by_dense = np.argsort(-sig.dense, kind="stable")[:DENSE_KEPT]
+    keep = np.concatenate([by_fused, by_dense[~np.isin(by_dense, by_fused)]])
+    return Signals(sig.rows[keep], sig.dense[keep], sig.bm25[keep], sig.para_bm25[keep], sig.words, sig.postings,
+                   sig.para_postings)
+
+
+def rescore(state: State, question: str, sig: Signals, k: int, qvec: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The first stage's best SECOND_STAGE candidates re-ranked: (rows, scores, fused), best first.
+    A score is the rule's probability that the sentence answers (0 to 1), which is what a reader is
+    shown and what answerability compares."""
+    sub = shortlist(sig, k)
+    logits = rule().logit(features(state, question, sub, qvec)) if len(sub.rows) else np.zeros(0)
+    order = np.argsort(-logits, kind="stable")[:k]
+    return sub.rows[order], sigmoid(logits[order]), sub.fused[order]

@@ -1,0 +1,100 @@
+"""The second stage on the real shipped weights: the tuned question encoder, the ranking rule, the
+per-index abstention and the answer phrase. No stand-ins: these load what `pip install .` ships."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from qa import answer, retrieve
+from qa.answer import ABSTAIN_BELOW, threshold
+from qa.evaluate import PARAPHRASES, SEED_QUESTIONS, paraphrase_items
+
+OFF_TOPIC = ["Who won Super Bowl 50?", "What is the boiling point of water?", "How many moons does Jupiter have?",
+             "Which team won the Champions League final?", "What did the central bank decide about interest rates?",
+             "Who directed the film that won best picture?", "When was the Magna Carta signed?",
+             "What is the recipe for a sourdough starter?"]
+
+
+def test_the_question_weights_ship_checksummed_and_move_questions_not_sentences():
+    from qa.embed import QUESTION_WEIGHTS, embedder, query_encoder
+
+    recipe = json.loads((QUESTION_WEIGHTS / "recipe.json").read_text())
+    assert recipe["split"].startswith("even") and recipe["bytes"] < 50_000_000
+    q = ["Which regiment did Zelensky commend?"]
+    tuned, base = query_encoder("all-MiniLM-L6-v2").encode(q), query_encoder("all-MiniLM-L6-v2", tuned=False).encode(q)
+    assert 0.5 < float(tuned[0] @ base[0]) < 0.9999  # moved, but still the same space
+    assert float(base[0] @ embedder("all-MiniLM-L6-v2").encode(q)[0]) > 0.9999
+
+
+def test_damaged_question_weights_are_refused(tmp_path, monkeypatch):
+    import qa.embed
+
+    bad = tmp_path / "question-minilm"
+    shutil.copytree(qa.embed.QUESTION_WEIGHTS, bad)
+    data = bytearray((bad / "encoder.safetensors").read_bytes())
+    data[-100] ^= 0xFF
+    (bad / "encoder.safetensors").write_bytes(bytes(data))
+    monkeypatch.setattr(qa.embed, "QUESTION_WEIGHTS", bad)
+    with pytest.raises(ValueError, match="checksum"):
+        qa.embed.question_weights("all-MiniLM-L6-v2")
+
+
+def test_second_stage_scores_are_probabilities_beside_the_first_stage_score(seed_index):
+    hits = retrieve("Which regiment did Zelensky commend?", k=5, index=seed_index)
+    assert hits[0].text.startswith("He commended the 225th Assault Regiment")
+    assert all(0 < h.score < 1 and h.fused is not None for h in hits)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    first = retrieve("Which regiment did Zelensky commend?", k=5, index=seed_index, rerank=False)
+    assert all(h.fused is None for h in first) and first[0].score > 1  # the fused score, not a probability
+
+
+def _seed_ranks(seed_index, rerank):
+    items = paraphrase_items("seed", None, seed_index.state)
+    out = []
+    for q, gold, _ in items:
+        rows = [int(np.flatnonzero((seed_index.state.start == h.start))[0]) for h in retrieve(q, k=3, index=seed_index,
+                                                                                             rerank=rerank)]
+        out.append(next((i + 1 for i, r in enumerate(rows) if r in gold), 0))
+    return np.array(out)
+
+
+def test_on_the_seed_paraphrases_the_second_stage_beats_the_first(seed_index):
+    """Questions in other words than their answer (bench/paraphrases/seed.json, hand-written)."""
+    assert (PARAPHRASES / "seed.json").exists()
+    second, first = _seed_ranks(seed_index, True), _seed_ranks(seed_index, False)
+    assert len(second) >= 40
+    assert np.mean(second == 1) > np.mean(first == 1)
+    assert np.mean((second > 0) & (second <= 3)) >= 0.85
+
+
+def test_a_one_article_index_has_its_own_threshold_and_abstains_on_off_topic(seed_index):
+    cal = seed_index.calibration
+    assert cal is not None and len(cal.tops) >= 300
+    bar = threshold(seed_index)
+    assert bar != ABSTAIN_BELOW and 0 < bar < 1
+    for q in OFF_TOPIC:
+        assert answer(q, index=seed_index).abstained, q
+    answered = [not answer(q, index=seed_index).abstained for q, _ in json.loads(SEED_QUESTIONS.read_text())]
+    assert np.mean(answered) >= 0.95
+
+
+def test_a_changed_bank_or_rule_recalibrates_the_index(seed_dir, tmp_path, monkeypatch):
+    from qa import Index
+    import qa.answerable
+
+    index = Index(seeds=seed_dir, index=tmp_path / "i")
+    assert index.refresh() and not index.refresh()
+    monkeypatch.setattr(qa.answerable, "bank_key", lambda: "another")
+    assert index.refresh()  # rebuilt for the calibration alone
+    assert index.state.manifest["calibration"]["bank"] == "another"
+
+
+def test_the_answer_phrase_is_marked_inside_the_quote_and_given_by_offsets(seed_index, seed_doc):
+    hit = retrieve("On which day of the week did the Ukrainian leader speak?", k=1, index=seed_index)[0]
+    assert hit.answer == "Monday"
+    assert seed_doc.text[hit.answer_start:hit.answer_end] == hit.answer
+    assert hit.start <= hit.answer_start < hit.answer_end <= hit.end
+    md = str(answer("On which day of the week did the Ukrainian leader speak?", index=seed_index))
+    assert "***Monday***" in md
