@@ -34,6 +34,7 @@ class Passage:
     end: int
     score: float
     speaker: str | None = None
+    sentence_in_paragraph: int = 0  # 1-based position in its paragraph, for "paragraph 4, sentence 2"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -151,9 +152,10 @@ def search(state: State, qvec: np.ndarray, k: int, rows: np.ndarray | None) -> n
 
 def passage(state: State, row: int, score: float) -> Passage:
     d = state.documents[state.doc[row]]
+    first = int(np.searchsorted(state.para, state.para[row]))  # a paragraph's rows are contiguous and in order
     return Passage(text=state.text(row), doc=d.id, title=d.title, paragraph=int(state.paragraph[row]),
                    sentence=int(state.sentence[row]), start=int(state.start[row]), end=int(state.end[row]),
-                   score=float(score), speaker=state.speaker[row])
+                   score=float(score), speaker=state.speaker[row], sentence_in_paragraph=row - first + 1)
 
 
 def retrieve(question: str, k: int = 5, docs: list[str] | None = None, index: Index | None = None) -> list[Passage]:
