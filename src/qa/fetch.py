@@ -60,7 +60,7 @@ def refused(ip: ipaddress._BaseAddress, allowed: tuple = ()) -> str | None:
         ip = ip.ipv4_mapped
     if any(ip in net for net in allowed):
         return None
-    for kind in ("loopback", "link_local", "private", "multicast", "reserved", "unspecified"):
+    for kind in ("unspecified", "loopback", "link_local", "private", "multicast", "reserved"):
         if getattr(ip, f"is_{kind}", False):
             return kind.replace("_", "-")
     if not ip.is_global:
@@ -130,7 +130,10 @@ def fetch(url: str, *, allow_local: bool | None = None, allowed_networks: tuple[
             if length and length.isdigit() and int(length) > max_bytes:
                 raise FetchError(f"{url[:200]} is {int(length):,} bytes, over the {max_bytes:,}-byte limit")
             body = bytearray()
-            for chunk in resp.stream(64 * 1024):
+            while True:
+                chunk = resp.read1(64 * 1024)  # what has arrived, so a slow drip meets the deadline
+                if not chunk:
+                    break
                 body += chunk
                 if len(body) > max_bytes:
                     raise FetchError(f"{url[:200]} is over the {max_bytes:,}-byte limit")

@@ -16,28 +16,14 @@ from urllib.parse import urlsplit
 
 from .ingest import IngestError
 
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
-
-
-def _pdf_paragraphs(page_text: str) -> list[str]:
-    """Lines of a PDF page joined into paragraphs. pypdf gives one line per printed line and no
-    blank lines, so a paragraph ends at a line that closes a sentence and stops short of the page's
-    usual line width (under 85% of the longest line), as the last line of a paragraph does; a
-    hyphen at a line's end ("incur-\\nsion") is kept as printed."""
-    lines = [" ".join(line.split()) for line in page_text.splitlines()]
-    lines = [line for line in lines if line]
-    if not lines:
-        return []
-    width = max(len(line) for line in lines)
-    paragraphs, current = [], []
-    for line in lines:
-        current.append(line)
-        if _SENTENCE_END.search(line) and len(line) < 0.85 * width or len(current) == 1 and not _SENTENCE_END.search(line) and len(line) < 0.6 * width:
-            paragraphs.append(" ".join(current))
-            current = []
-    if current:
-        paragraphs.append(" ".join(current))
-    return paragraphs
+def _pdf_paragraphs(page) -> list[str]:
+    """A PDF page's paragraphs. pypdf's plain extraction gives one line per printed line and no
+    blank lines, so a paragraph could only be guessed from line lengths (wrong on the test PDF,
+    whose first paragraph ends on a full line); its layout mode keeps the vertical gaps, and a gap
+    is where a paragraph ends. The lines of a paragraph are joined with single spaces."""
+    text = page.extract_text(extraction_mode="layout", layout_mode_space_vertically=True) or ""
+    blocks = re.split(r"\n[ \t]*\n", text)
+    return [p for p in (" ".join(b.split()) for b in blocks) if p]
 
 
 def read_pdf(name: str, data: bytes) -> tuple[str | None, str, str, dict]:
@@ -48,7 +34,7 @@ def read_pdf(name: str, data: bytes) -> tuple[str | None, str, str, dict]:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise IngestError(f"{name}: the PDF is encrypted; save an unprotected copy")
-        paragraphs = [p for page in reader.pages for p in _pdf_paragraphs(page.extract_text() or "")]
+        paragraphs = [p for page in reader.pages for p in _pdf_paragraphs(page)]
         info = reader.metadata or {}
         title, author = getattr(info, "title", None), getattr(info, "author", None)
     except IngestError:
@@ -124,6 +110,9 @@ def page_article(url: str, html: str) -> tuple[str, bytes]:
     if not text.strip():
         raise IngestError(f"{url[:200]}: no article text found on the page")
     title = _one_line(found["title"])
+    first, _, rest = text.partition("\n\n")
+    if title and rest.strip() and first.casefold() == title.casefold():
+        text = rest  # the page's <h1> repeating its title: the title, not paragraph 1
     head = ["---"]
     if title:
         head.append(f"title: {title}")
