@@ -71,7 +71,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # a usage error (exit 2) or --help (0): returned, so main() can be called in-process
+        return exc.code if isinstance(exc.code, int) else 2
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("qa: %(message)s"))
     log = logging.getLogger("qa")

@@ -2,7 +2,8 @@
 
 A general English dictionary knows neither "Zelensky" nor "Belgorod", and would "correct" them;
 the only words worth suggesting are the ones the articles contain. symspellpy looks a word up
-among them by edit distance (Damerau: a swap of two letters costs one). The dictionary is built
+among them by edit distance (Damerau: a swap of two letters costs one); a word whose stem the
+index knows is not misspelt ("commend" beside "commended"), since BM25 matches stems. The dictionary is built
 from the indexed sentences, titles and speakers on first use and kept per index generation: for
 the seed article that is 360 words in about 5 ms; SymSpell's lookup is well under a millisecond.
 """
@@ -18,7 +19,7 @@ from .index import Index, State
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
 _cache: dict[tuple, object] = {}
 _lock = threading.Lock()
-MIN_LENGTH = 3  # shorter words are too ambiguous to correct ("ot" -> "of", "to", "or"?)
+MIN_LENGTH = 4  # shorter words are too ambiguous to correct: "won" is not a misspelt "on"
 
 
 def _key(state: State) -> tuple:
@@ -44,6 +45,9 @@ def dictionary(state: State):
     sym = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
     for word, n in counts.items():
         sym.create_dictionary_entry(word, n)
+    from .lexical import stemmer
+
+    sym.stems = frozenset(stemmer().stemWords(list(counts)))  # "commend" is known through "commended"
     with _lock:
         if len(_cache) >= 2:  # the current generation and the one before, for a reader mid-swap
             _cache.pop(next(iter(_cache)))
@@ -60,17 +64,21 @@ def suggest(question: str, index: Index) -> str | None:
     from .answer import _stopwords
     from .retrieve import clean_question
 
+    from .lexical import stemmer
+
     q = clean_question(question)
     sym = dictionary(index.state)
+    stem = stemmer().stemWord
     words = sym.words
     stop = _stopwords()
     out, pos, changed = [], 0, False
     for m in _WORD.finditer(q):
         word = m.group()
         low = word.lower()
-        if len(low) < MIN_LENGTH or low in words or low in stop:
+        if len(low) < MIN_LENGTH or low in words or low in stop or stem(low) in sym.stems:
             continue
-        hits = sym.lookup(low, Verbosity.CLOSEST, max_edit_distance=1 if len(low) <= 4 else 2)
+        hits = [h for h in sym.lookup(low, Verbosity.CLOSEST, max_edit_distance=1 if len(low) <= 5 else 2)
+                if h.term not in stop and len(h.term) >= MIN_LENGTH]
         if not hits:
             continue
         best = max(hits, key=lambda s: (-s.distance, s.count)).term
