@@ -4,8 +4,10 @@ A general English dictionary knows neither "Zelensky" nor "Belgorod", and would 
 the only words worth suggesting are the ones the articles contain. symspellpy looks a word up
 among them by edit distance (Damerau: a swap of two letters costs one); a word whose stem the
 index knows is not misspelt ("commend" beside "commended"), since BM25 matches stems. The dictionary is built
-from the indexed sentences, titles and speakers on first use and kept per index generation: for
-the seed article that is 360 words in about 5 ms; SymSpell's lookup is well under a millisecond.
+from the indexed sentences, titles and speakers on first use and kept per index generation
+(measured: the seed article's 279 words in 12 ms; SQuAD dev's 22,359 words in 0.76 s; a
+suggestion then takes 0.04 ms). It is built only when a question finds nothing, so a server
+that is never asked a misspelt question never builds it.
 """
 
 from __future__ import annotations
