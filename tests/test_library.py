@@ -113,3 +113,17 @@ def test_qa_ask_from_a_folder_without_seeds_exits_2_naming_the_path(tmp_path):
     assert out.returncode == 2, out.stderr
     assert f"the seeds folder {tmp_path / 'seeds'} does not exist" in out.stderr
     assert out.stdout == ""
+
+
+def test_qa_ask_in_a_folder_with_seeds_uses_it_and_prints_no_library_progress_bars(tmp_path):
+    (tmp_path / "seeds").mkdir()
+    write(tmp_path / "seeds", "quarry.txt", "Quarry blasts to stop\n\nBlasting at the quarry will stop in June, the owner said.\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("QA_SEEDS", "QA_INDEX")}
+    env["PYTHONPATH"] = os.pathsep.join([str(__import__("qa").__path__[0].rsplit(os.sep, 1)[0])] + sys.path)
+    out = subprocess.run([sys.executable, "-m", "qa.cli", "ask", "When will the blasting stop?"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("“Blasting at the quarry will stop in June, the owner said.” — owner, "
+                                 "Quarry blasts to stop, paragraph 1, sentence 1")
+    assert (tmp_path / "index" / "CURRENT").exists()  # built in the current folder: the index was made on this start
+    assert "Loading weights" not in out.stderr and "it/s" not in out.stderr, out.stderr

@@ -425,8 +425,8 @@ class Index:
             "encoded": len(todo), "seconds": round(time.perf_counter() - started, 3),
         }
         state.generation = save_generation(self.settings.index, state)
-        log.info("indexed %s of %s (%d texts encoded) in %.1fs", plural(len(rows), "sentence"),
-                 plural(len(documents), "article"), len(encoded), time.perf_counter() - started)
+        log.info("indexed %s of %s (%s encoded) in %.1fs", plural(len(rows), "sentence"),
+                 plural(len(documents), "article"), plural(len(encoded), "text"), time.perf_counter() - started)
         return state
 
 
