@@ -5,6 +5,12 @@ Rules, not a model: reporters mark speech in a handful of fixed shapes (`"...," 
 shapes are predictable, fast at index time and explainable to the person reading the quote.
 Surnames are expanded to the fullest form the article itself gives ("Zelensky" ->
 "Volodymyr Zelensky"), because the article is the only authority we quote.
+
+Measured by bench/attribution.py on hand-labelled news-style articles written for it: on the 16
+articles the rules were tuned on, precision 0.718 -> 0.955 and recall 0.491 -> 0.932 from the
+rules before issue 12 (appositives, offices such as "the mayor of Springfield", single quotes,
+roles in the inverted order, he/she by person, Q/A transcripts); on 3 articles written after
+the rules, 0.667 -> 0.833 and 0.261 -> 0.435, which is what to expect of unseen styles.
 """
 
 from __future__ import annotations

@@ -72,14 +72,20 @@ def remove(index: Index, doc_id: str) -> Path:
     return path
 
 
-def add(index: Index, target: str, *, allow_local: bool = True) -> ingest.Document:
+def add(index: Index, target: str, *, allow_local: bool | None = None) -> ingest.Document:
     """Index a local file (.txt, .md, .html, .pdf, .docx) or a web page by URL.
 
-    ``allow_local`` is for the operator's own command line, which may fetch from their intranet or
-    a test server on 127.0.0.1; a server acting for a visitor passes False (see qa/fetch.py).
+    ``allow_local=True`` is for the operator's own command line (``qa add``), which may fetch from
+    their intranet or a test server on 127.0.0.1. The default, for a server acting for a visitor,
+    refuses local addresses unless QA_FETCH_LOCAL=1 (see qa/fetch.py).
     """
     if sources.is_url(target):
-        name, data = sources.fetch_article(target.strip(), allow_local=allow_local)
+        url = target.strip()
+        name, data = sources.fetch_article(url, allow_local=allow_local)
+        existing = index.settings.seeds / name
+        if existing.exists() and existing.read_bytes() != data:
+            raise LibraryError(f"{url} was already added as {existing.stem} and has changed since; "
+                               f"remove it first (qa remove {existing.stem}) to add it again")
     else:
         path = Path(target).expanduser()
         if not path.is_file():
