@@ -136,3 +136,17 @@ def test_qa_add_of_a_missing_page_or_file_exits_2_and_adds_nothing(pages, tmp_pa
     assert main(["add", str(tmp_path / "nothing.pdf"), "--seeds", str(seeds), "--index", str(tmp_path / "i")]) == 2
     assert "no such file" in capsys.readouterr().err
     assert list(seeds.iterdir()) == []
+
+
+def test_the_library_refuses_local_pages_unless_the_operator_allows_them(pages, tmp_path, monkeypatch):
+    from qa.fetch import FetchError
+    from qa.library import add
+
+    monkeypatch.delenv("QA_FETCH_LOCAL", raising=False)
+    (tmp_path / "seeds").mkdir()
+    index = Index(seeds=tmp_path / "seeds", index=tmp_path / "index")
+    with pytest.raises(FetchError, match="loopback"):
+        add(index, f"{pages}/tamar-bridge.html")  # what the page will call for a visitor's URL
+    assert list((tmp_path / "seeds").iterdir()) == []
+    monkeypatch.setenv("QA_FETCH_LOCAL", "1")
+    assert add(index, f"{pages}/tamar-bridge.html").title == "Tamar swing bridge to reopen in May"

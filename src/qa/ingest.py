@@ -55,8 +55,10 @@ class Document:
     date: str | None = None
     source: str | None = None  # the URL a fetched page came from
 
-    def __init__(self, id: str, title: str, text: str, sha256: str, body_start: int = 0, title_from: str = "id",
+    def __init__(self, id: str, title: str, text: str, sha256: str, body_start: int = 0, title_from: str | None = None,
                  author: str | None = None, date: str | None = None, source: str | None = None):
+        if title_from is None:  # made by hand (or loaded from an index before titles had a source)
+            title_from = "id" if title == id else "given"
         for name, value in (("id", id), ("title", title), ("sha256", sha256), ("body_start", body_start),
                             ("_utf8", text.encode("utf-8", "surrogatepass")), ("title_from", title_from),
                             ("author", author), ("date", date), ("source", source)):
