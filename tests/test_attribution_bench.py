@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 
 from conftest import ROOT
 from qa import attribute
@@ -11,6 +12,7 @@ from qa import attribute
 def _bench():
     spec = importlib.util.spec_from_file_location("attribution_bench", ROOT / "bench" / "attribution.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules["attribution_bench"] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
