@@ -51,3 +51,27 @@ def test_pronoun_and_unattributed_quote_continue_the_previous_speaker():
     text = 'Mayor Ana Lopez spoke first. "It is done," Lopez said.\n"We are proud." She added that more would come.'
     spans = [(1, 0, 28), (1, 29, 54), (2, 55, 70), (2, 71, len(text))]
     assert attribute.speakers(text, spans) == [None, "Ana Lopez", "Ana Lopez", "Ana Lopez"]
+
+
+@pytest.mark.parametrize("sentence, speaker", [
+    ('Its director, Lena Varga, called the decision "a fair compromise".', "Lena Varga"),
+    ("The mayor of Springfield said the bridge would reopen.", "the mayor of Springfield"),
+    ('"It will reopen," said the mayor of Springfield.', "the mayor of Springfield"),
+    ("'It's the heart of the place,' said Jean Whitlock, 71, who organised the petition.", "Jean Whitlock"),
+    ('"We switched off," said Carrow manager Paul Hendry.', "Paul Hendry"),
+    ('"We are grateful," said Inspector Claire Dunn.', "Claire Dunn"),
+    ("Peter Lindqvist, a geochemist who was not involved, cautioned that the method had problems.", "Peter Lindqvist"),
+    ("The Federal Trade Commission declined to comment.", "Federal Trade Commission"),
+    ("The court declined the request.", None),
+])
+def test_appositives_titles_and_british_quotes(sentence, speaker):
+    assert attribute.speaker_of(sentence) == speaker
+
+
+def test_the_office_and_she_resolve_to_who_was_named_before():
+    text = ('The mayor of Brookfield said the gap was large. "I hate this vote," the mayor said.\n\n'
+            'Ann Lee said costs rose. The Parks Board said it disagreed. "It is wrong," she said.')
+    spans = [(s.paragraph, s.start, s.end) for s in segment.segment(text)]
+    assert [text[a:b][:6] for _, a, b in spans] == ["The ma", '"I hat', "Ann Le", "The Pa", '"It is']
+    assert attribute.speakers(text, spans) == ["the mayor of Brookfield", "the mayor of Brookfield", "Ann Lee",
+                                               "Parks Board", "Ann Lee"]

@@ -13,7 +13,8 @@ def test_the_regiment_question_quotes_the_regiment_sentence_with_its_speaker(see
     top = hits[0]
     assert top.text.startswith("He commended the 225th Assault Regiment deployed near Belgorod")
     assert (top.speaker, top.paragraph, top.doc) == ("Volodymyr Zelensky", 4, SEED_ID)
-    assert top.sentence == 7 and top.title == SEED_ID
+    assert top.sentence == 7 and top.sentence_in_paragraph == 2
+    assert top.title == "Ukrainian President Volodymyr Zelensky confirmed for the first…"  # a label from the lede, not the id
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 

@@ -3,6 +3,11 @@
     qa index                      build or refresh the index of the seeds folder
     qa ask "question" [-k N] [--json] [--doc ID]
     qa serve [--host H] [--port P]
+    qa list [--json]              the articles: id, title, source, sentences, speakers
+    qa add URL_OR_FILE            fetch a page (or read a file), save it into the seeds folder, index it
+    qa remove ID                  delete an article's file and re-index
+    qa speakers [--json]          everyone quoted, with their number of quotes
+    qa quotes NAME [--json]       every sentence attributed to NAME, in article order
 """
 
 from __future__ import annotations
@@ -14,23 +19,51 @@ import sys
 
 from .config import Settings
 
+SETTINGS_RULE = """settings: --seeds and --index on any command, else $QA_SEEDS and $QA_INDEX, else seeds/ and
+index/ in the current folder. A seeds folder that does not exist is an error naming it (exit 2)."""
+
+
+def _k(value: str) -> int:
+    """-k as the Python API takes it: a whole number from 1 to 100 (answer() would clamp 1000 to 100)."""
+    from .retrieve import MAX_K
+
+    try:
+        k = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"k must be a whole number from 1 to {MAX_K}, not {value!r}") from None
+    if not 1 <= k <= MAX_K:
+        raise argparse.ArgumentTypeError(f"k must be a whole number from 1 to {MAX_K}, not {k}")
+    return k
+
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--seeds", help="folder of articles (default: $QA_SEEDS or ./seeds)")
     common.add_argument("--index", help="index folder (default: $QA_INDEX or ./index)")
     common.add_argument("--model", help="sentence-transformers model: name or local path (default: $QA_MODEL or all-MiniLM-L6-v2, packaged)")
-    p = argparse.ArgumentParser(prog="qa", description="Ask questions of news articles; get verbatim quotes with attribution.")
+    p = argparse.ArgumentParser(prog="qa", description="Ask questions of news articles; get verbatim quotes with attribution.",
+                                epilog=SETTINGS_RULE)
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("index", parents=[common], help="build or refresh the index")
     ask = sub.add_parser("ask", parents=[common], help="answer a question with quotes from the articles")
     ask.add_argument("question")
-    ask.add_argument("-k", type=int, default=3, help="how many quotes (default 3)")
+    ask.add_argument("-k", type=_k, default=3, help="how many quotes, 1 to 100 (default 3)")
     ask.add_argument("--doc", action="append", dest="docs", metavar="ID", help="search only this article (repeatable)")
     ask.add_argument("--json", action="store_true", help="print the passages as JSON")
     serve = sub.add_parser("serve", parents=[common], help="start the web chat")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=7860)
+    ls = sub.add_parser("list", parents=[common], help="the articles: id, title, source, sentences, speakers")
+    ls.add_argument("--json", action="store_true")
+    add = sub.add_parser("add", parents=[common], help="add an article: a web page by URL, or a .txt/.md/.html/.pdf/.docx file")
+    add.add_argument("target", metavar="URL_OR_FILE")
+    rm = sub.add_parser("remove", parents=[common], help="delete an article's seed file and re-index")
+    rm.add_argument("id", metavar="ID")
+    sp = sub.add_parser("speakers", parents=[common], help="everyone quoted, with their number of quotes")
+    sp.add_argument("--json", action="store_true")
+    qs = sub.add_parser("quotes", parents=[common], help="every sentence attributed to a speaker, in article order")
+    qs.add_argument("name", metavar="NAME")
+    qs.add_argument("--json", action="store_true")
     ev = sub.add_parser("eval", parents=[common], help="ReQA retrieval and abstention on SQuAD dev, with baselines")
     ev.add_argument("--data", help="folder with the SQuAD dev files (default: ../shared/data)")
     ev.add_argument("--out", default="bench/out/eval", help="cache and report folder (default bench/out/eval)")
@@ -38,30 +71,76 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # a usage error (exit 2) or --help (0): returned, so main() can be called in-process
+        return exc.code if isinstance(exc.code, int) else 2
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("qa: %(message)s"))
     log = logging.getLogger("qa")
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     settings = Settings.from_env(args.seeds, args.index, args.model)
-    from .index import Index
+    from .embed import quiet
+    from .index import Index, plural
 
+    quiet()
     index = Index(settings=settings)
     try:
         if args.command == "index":
             rebuilt = index.refresh(progress=True)
             st = index.state
-            print(f"{'indexed' if rebuilt else 'up to date:'} {len(st):,} sentences from {len(st.documents)} articles "
-                  f"in {settings.index}")
+            print(f"{'indexed' if rebuilt else 'up to date:'} {plural(len(st), 'sentence')} from "
+                  f"{plural(len(st.documents), 'article')} in {settings.index}")
             for w in index.warnings:
                 print(f"warning: {w}", file=sys.stderr)
             return 0
         if args.command == "ask":
-            from .answer import answer
+            return _ask(args, index)
+        if args.command == "list":
+            from .library import articles
 
-            res = answer(args.question, k=args.k, docs=args.docs, index=index)
-            print(json.dumps(res.to_dict(), indent=2, ensure_ascii=False) if args.json else str(res))
+            found = articles(index)
+            if args.json:
+                print(json.dumps([a.to_dict() for a in found], indent=2, ensure_ascii=False))
+            else:
+                for a in found:
+                    who = ", ".join(f"{n} ({c})" for n, c in a.speakers[:5]) + (" ..." if len(a.speakers) > 5 else "")
+                    print(f"{a.id}\t{a.title}\t{a.source}\t{plural(a.sentences, 'sentence')}\t{who or 'no speakers'}")
+                print(f"{plural(len(found), 'article')} in {settings.seeds}", file=sys.stderr)
+            return 0
+        if args.command == "add":
+            from .library import add
+
+            doc = add(index, args.target, allow_local=True)  # the operator's own command: local URLs allowed
+            rows = index.state.rows_of(doc.id)
+            print(f"added {doc.id}: {doc.title} ({plural(len(rows), 'sentence')})")
+            return 0
+        if args.command == "remove":
+            from .library import remove
+
+            path = remove(index, args.id)
+            print(f"removed {args.id} ({path.name}); {plural(len(index.state.documents), 'article')} left")
+            return 0
+        if args.command == "speakers":
+            from .speakers import speakers
+
+            found = speakers(index)
+            if args.json:
+                print(json.dumps([s.to_dict() for s in found], indent=2, ensure_ascii=False))
+            else:
+                for s in found:
+                    print(f"{s.quotes:>5}  {s.name}")
+            return 0
+        if args.command == "quotes":
+            from .cite import citation
+            from .speakers import quotes
+
+            found = quotes(index, args.name)
+            if args.json:
+                print(json.dumps([p.to_dict() for p in found], indent=2, ensure_ascii=False))
+            else:
+                print("\n\n".join(citation(p) for p in found))
             return 0
         if args.command == "eval":
             from pathlib import Path
@@ -81,6 +160,46 @@ def main(argv: list[str] | None = None) -> int:
         print(f"qa: error: {exc}", file=sys.stderr)
         return 2
     return 1
+
+
+def _ask(args, index) -> int:
+    """Quotes as plain-text citations (the same text as ``qa.cite.citation``), or JSON. When nothing
+    clears the threshold and some words are unknown to the index, the corrected question is searched
+    too, and shown ("Showing results for ...") if it finds an answer."""
+    from .answer import answer
+    from .cite import citation
+
+    res = answer(args.question, k=args.k, docs=args.docs, index=index)
+    corrected = None
+    if res.abstained and not res.note and res.passages:
+        from .spelling import suggest
+
+        fixed = suggest(args.question, index)
+        if fixed:
+            again = answer(fixed, k=args.k, docs=args.docs, index=index)
+            if not again.abstained:
+                res, corrected = again, fixed
+    if args.json:
+        out = res.to_dict()
+        if corrected:
+            out["corrected"] = corrected
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+        return 0
+    lines = []
+    if corrected:
+        lines.append(f"Showing results for “{corrected}”")
+    if res.note:
+        lines.append(res.note)
+    elif not res.passages:
+        lines.append("The articles do not cover this question: there are no articles to search.")
+    else:
+        if res.searched and res.searched != res.question:
+            lines.append(f"Searched for: {res.searched}")
+        if res.abstained:
+            lines.append("The articles do not cover this question. Closest, but not an answer:")
+        lines.extend(citation(p) for p in res.passages)
+    print("\n\n".join(lines))
+    return 0
 
 
 if __name__ == "__main__":

@@ -48,6 +48,21 @@ def question_weights(model: str) -> dict | None:
     return {k: v.float() for k, v in load_file(str(path)).items()}
 
 
+def quiet() -> None:
+    """No library progress bars: transformers draws "Loading weights 103/103" each time a model is
+    loaded, on every start that builds an index, and a CLI or a script should print only what it
+    was asked for. Our own "encoding" bar (``qa index``) is drawn by tqdm directly and still shows."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+    except ImportError:  # the question encoder runs on torch alone; nothing to silence
+        pass
+
+
 class Embedder:
     """A loaded model; encoding is serialised because torch on 2 cores gains nothing from racing."""
 
@@ -56,6 +71,7 @@ class Embedder:
         path = resolve(model)
         if Path(path).is_dir():
             os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local model must never reach for the network
+        quiet()
         from sentence_transformers import SentenceTransformer
 
         self._model = SentenceTransformer(path, device="cpu")

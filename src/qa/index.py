@@ -33,7 +33,8 @@ from .lexical import SAVED, Lexical
 log = logging.getLogger("qa")
 
 FORMAT = 4
-EMBED_VERSION = 2  # bump when what is embedded for a sentence changes, so old vectors are not reused
+EMBED_VERSION = 3  # bump when what is embedded for a sentence changes, so old vectors are not reused
+# (3: titles from the article itself, a .txt headline line is no longer paragraph 1)
 EXACT_LIMIT = 20_000  # rows up to which an exact search costs less than encoding the question (bench/perf.py)
 LEXICAL = ("bm25-sentences", "bm25-paragraphs")  # over contexts() and paragraph_texts()
 FILES = ("passages.json", "rows.npz", "vectors.npy", "faiss.index") + tuple(f"{d}/{f}" for d in LEXICAL for f in SAVED)
@@ -41,6 +42,11 @@ FILES = ("passages.json", "rows.npz", "vectors.npy", "faiss.index") + tuple(f"{d
 # rows took most of a 3.3 s load and left 140 MB of freed Python integers in the process.
 ROW_ARRAYS = {"doc": np.int32, "paragraph": np.int32, "sentence": np.int32, "start": np.int64, "end": np.int64,
               "para": np.int64, "para_doc": np.int32, "para_start": np.int64, "para_end": np.int64}
+
+
+def plural(n: int, word: str) -> str:
+    """ "1 article", "2 articles", "1,000 sentences"."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 class IndexError_(RuntimeError):
@@ -202,7 +208,7 @@ def context(doc: ingest.Document, speaker: str | None, sentence: str) -> str:
     knows who "he" is, so the question "Which regiment did Zelensky commend?" can find it.
     Measured on SQuAD (bench/eval.py): the title adds about 2 points of MRR to fused retrieval.
     """
-    head = [doc.title] if doc.title != doc.id else []
+    head = [doc.title] if doc.has_title else []  # a label made of the lede's first words would only repeat it
     if speaker:
         head.append(f"{speaker}:")
     return " ".join(head + [sentence]) if head else sentence
@@ -255,6 +261,10 @@ class Index:
 
     def refresh(self, progress: bool = False) -> bool:
         """Load the persisted index, rebuilding what the seeds or the model changed; True if rebuilt."""
+        if not self.settings.seeds.is_dir():
+            from .config import seeds_missing
+
+            raise seeds_missing(self.settings.seeds)
         with self._build_lock:
             seen = self._scan()
             state = self._try_load(quiet=False)
@@ -433,8 +443,8 @@ class Index:
             "encoded": len(todo), "seconds": round(time.perf_counter() - started, 3),
         }
         state.generation = save_generation(self.settings.index, state, extra=self._calibration)
-        log.info("indexed %d sentences of %d articles (%d texts encoded) in %.1fs", len(rows), len(documents),
-                 len(encoded), time.perf_counter() - started)
+        log.info("indexed %s of %s (%s encoded) in %.1fs", plural(len(rows), "sentence"),
+                 plural(len(documents), "article"), plural(len(encoded), "text"), time.perf_counter() - started)
         return state
 
 

@@ -38,6 +38,7 @@ class Passage:
     answer: str | None = None  # the words that answer, when the second stage can tell (qa/phrase.py)
     answer_start: int | None = None  # doc_text[answer_start:answer_end] == answer
     answer_end: int | None = None
+    sentence_in_paragraph: int = 0  # 1-based position in its paragraph, for "paragraph 4, sentence 2"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -186,11 +187,12 @@ def passage(state: State, row: int, score: float, fused: float | None = None, qu
         from .phrase import answer_span
 
         span = answer_span(question, text)
+    first = int(np.searchsorted(state.para, state.para[row]))  # a paragraph's rows are contiguous and in order
     return Passage(text=text, doc=d.id, title=d.title, paragraph=int(state.paragraph[row]),
                    sentence=int(state.sentence[row]), start=start, end=int(state.end[row]),
                    score=float(score), speaker=state.speaker[row], fused=None if fused is None else float(fused),
                    answer=text[span[0]:span[1]] if span else None, answer_start=start + span[0] if span else None,
-                   answer_end=start + span[1] if span else None)
+                   answer_end=start + span[1] if span else None, sentence_in_paragraph=row - first + 1)
 
 
 def retrieve(question: str, k: int = 5, docs: list[str] | None = None, index: Index | None = None,
