@@ -3,6 +3,7 @@
     qa index                      build or refresh the index of the seeds folder
     qa ask "question" [-k N] [--json] [--doc ID]
     qa serve [--host H] [--port P]
+    qa mcp                        serve the tools to an agent over MCP (stdio)
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", parents=[common], help="start the web chat")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=7860)
+    sub.add_parser("mcp", parents=[common], help="serve retrieve, answer, list_articles, speaker_quotes to agents over MCP (stdio)")
     ev = sub.add_parser("eval", parents=[common], help="ReQA retrieval and abstention on SQuAD dev, with baselines")
     ev.add_argument("--data", help="folder with the SQuAD dev files (default: ../shared/data)")
     ev.add_argument("--out", default="bench/out/eval", help="cache and report folder (default bench/out/eval)")
@@ -76,6 +78,16 @@ def main(argv: list[str] | None = None) -> int:
             from .ui import serve
 
             serve(index, host=args.host, port=args.port)
+            return 0
+        if args.command == "mcp":
+            try:
+                from .mcp_server import serve as serve_mcp
+            except ModuleNotFoundError as exc:
+                if not (exc.name or "").startswith("mcp"):
+                    raise
+                print("qa: error: qa mcp needs the MCP SDK: pip install 'article-qa[mcp]'", file=sys.stderr)
+                return 2
+            serve_mcp(index)
             return 0
     except ValueError as exc:  # QuestionError, IngestError: the user's input, said plainly
         print(f"qa: error: {exc}", file=sys.stderr)
