@@ -8,6 +8,7 @@
     qa remove ID                  delete an article's file and re-index
     qa speakers [--json]          everyone quoted, with their number of quotes
     qa quotes NAME [--json]       every sentence attributed to NAME, in article order
+    qa mcp                        serve the tools to an agent over MCP (stdio)
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     qs = sub.add_parser("quotes", parents=[common], help="every sentence attributed to a speaker, in article order")
     qs.add_argument("name", metavar="NAME")
     qs.add_argument("--json", action="store_true")
+    sub.add_parser("mcp", parents=[common], help="serve retrieve, answer, list_articles, speaker_quotes to agents over MCP (stdio)")
     ev = sub.add_parser("eval", parents=[common], help="ReQA retrieval and abstention on SQuAD dev, with baselines")
     ev.add_argument("--data", help="folder with the SQuAD dev files (default: ../shared/data)")
     ev.add_argument("--out", default="bench/out/eval", help="cache and report folder (default bench/out/eval)")
@@ -155,6 +157,16 @@ def main(argv: list[str] | None = None) -> int:
             from .ui import serve
 
             serve(index, host=args.host, port=args.port)
+            return 0
+        if args.command == "mcp":
+            try:
+                from .mcp_server import serve as serve_mcp
+            except ModuleNotFoundError as exc:
+                if not (exc.name or "").startswith("mcp"):
+                    raise
+                print("qa: error: qa mcp needs the MCP SDK: pip install 'article-qa[mcp]'", file=sys.stderr)
+                return 2
+            serve_mcp(index)
             return 0
     except ValueError as exc:  # QuestionError, IngestError: the user's input, said plainly
         print(f"qa: error: {exc}", file=sys.stderr)
