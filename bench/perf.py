@@ -56,7 +56,7 @@ def latency(name: str, index: Index, questions: list[str], real: str) -> dict:
     state = index.state
     for q in questions[:5]:
         retrieve(q, k=5, index=index)
-    enc, bare, full = [], [], []
+    enc, bare, full, first = [], [], [], []
     for q in questions:
         t = time.perf_counter()
         v = emb.encode([q])
@@ -67,9 +67,13 @@ def latency(name: str, index: Index, questions: list[str], real: str) -> dict:
         t = time.perf_counter()
         retrieve(q, k=5, index=index)
         full.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        retrieve(q, k=5, index=index, rerank=False)
+        first.append(time.perf_counter() - t)
     row = {"corpus": name, "sentences": len(state), "real": real, "encode question": pct(enc),
-           "bare faiss search": pct(bare), "retrieve()": pct(full)}
+           "bare faiss search": pct(bare), "retrieve()": pct(full), "retrieve(rerank=False)": pct(first)}
     row["ratio p50 retrieve/encode"] = round(row["retrieve()"]["p50_ms"] / row["encode question"]["p50_ms"], 2)
+    row["ratio p50 first stage/encode"] = round(row["retrieve(rerank=False)"]["p50_ms"] / row["encode question"]["p50_ms"], 2)
     return row
 
 
@@ -325,12 +329,13 @@ def main(argv=None) -> dict:
 
 
 def table(r: dict) -> str:
-    lines = ["| corpus | sentences | encode p50 | bare FAISS p50 | retrieve() p50 / p99 | retrieve/encode |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| corpus | sentences | encode p50 | bare FAISS p50 | retrieve() p50 / p99 | retrieve/encode | "
+             "first stage alone p50 | first stage/encode |", "|---|---|---|---|---|---|---|---|"]
     for row in r["latency"]:
         lines.append(f"| {row['corpus']} | {row['sentences']:,} | {row['encode question']['p50_ms']} ms | "
                      f"{row['bare faiss search']['p50_ms']} ms | {row['retrieve()']['p50_ms']} / {row['retrieve()']['p99_ms']} ms | "
-                     f"{row['ratio p50 retrieve/encode']}x |")
+                     f"{row['ratio p50 retrieve/encode']}x | {row['retrieve(rerank=False)']['p50_ms']} ms | "
+                     f"{row['ratio p50 first stage/encode']}x |")
     syn = r["latency"][-1]
     lines += ["", f"Synthetic corpus, served from disk: {syn['faiss index']} (nprobe {syn['nprobe']}), recall@10 vs exact "
               f"{syn['recall@10 vs exact']}, FAISS index {syn['faiss index MB']} MB; a fresh process that loads it and "

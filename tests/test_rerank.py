@@ -44,10 +44,11 @@ def test_damaged_question_weights_are_refused(tmp_path, monkeypatch):
 def test_second_stage_scores_are_probabilities_beside_the_first_stage_score(seed_index):
     hits = retrieve("Which regiment did Zelensky commend?", k=5, index=seed_index)
     assert hits[0].text.startswith("He commended the 225th Assault Regiment")
-    assert all(0 < h.score < 1 and h.fused is not None for h in hits)
+    assert all(0 < h.score < 1 and 0 < h.confidence < 1 and h.fused is not None for h in hits)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     first = retrieve("Which regiment did Zelensky commend?", k=5, index=seed_index, rerank=False)
-    assert all(h.fused is None for h in first) and first[0].score > 1  # the fused score, not a probability
+    assert all(h.fused is None and h.confidence is None for h in first)
+    assert first[0].score > 1  # the fused score, not a probability
 
 
 def _seed_ranks(seed_index, rerank):
@@ -69,11 +70,11 @@ def test_on_the_seed_paraphrases_the_second_stage_beats_the_first(seed_index):
     assert np.mean((second > 0) & (second <= 3)) >= 0.85
 
 
-def test_a_one_article_index_has_its_own_threshold_and_abstains_on_off_topic(seed_index):
+def test_a_one_article_index_is_calibrated_and_abstains_on_off_topic(seed_index):
     cal = seed_index.calibration
-    assert cal is not None and len(cal.tops) >= 300
-    bar = threshold(seed_index)
-    assert bar != ABSTAIN_BELOW and 0 < bar < 1
+    assert cal is not None and cal.questions >= 300
+    assert seed_index.state.manifest["calibration"]["high"] == [round(h, 5) for h in cal.high]
+    assert 0 < threshold(seed_index) < 1 and threshold(seed_index, rerank=False) == ABSTAIN_BELOW
     for q in OFF_TOPIC:
         assert answer(q, index=seed_index).abstained, q
     answered = [not answer(q, index=seed_index).abstained for q, _ in json.loads(SEED_QUESTIONS.read_text())]

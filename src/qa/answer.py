@@ -23,12 +23,18 @@ ABSTAIN_BELOW = 0.50
 
 
 def threshold(index: Index, rerank: bool = True) -> float:
-    """The score below which this index's best quote is "not covered"."""
+    """The evidence (``evidence()``) below which a quote is "not covered"."""
     if not rerank:
         return ABSTAIN_BELOW
     from .answerable import decision
 
-    return decision().threshold(index.calibration)
+    return decision().threshold
+
+
+def evidence(p: Passage) -> float:
+    """What abstention compares: the second stage's confidence that the articles answer, or the
+    first stage's fused score when the second stage did not run."""
+    return p.confidence if p.confidence is not None else p.score
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
 _QUESTION_WORDS = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how", "did", "does", "do",
@@ -164,8 +170,8 @@ def answer(question: str, k: int = 3, docs: list[str] | None = None, index: Inde
         abstained = False  # attribution, not similarity, is the evidence that these answer the question
     else:
         hits = hits[:k]
-        abstained = not hits or hits[0].score < bar
-        hits = hits[:1] if abstained else [h for h in hits if h.score >= bar]
+        abstained = not hits or evidence(hits[0]) < bar
+        hits = hits[:1] if abstained else [h for h in hits if evidence(h) >= bar]
     shown = (seen if speaker else frozenset()) | ({(h.doc, h.sentence) for h in hits} if not abstained else set())
     return Answer(question=question, passages=tuple(hits), abstained=abstained, threshold=bar, terms=terms(searched),
                   searched=searched if searched != question else None, shown=frozenset(shown))

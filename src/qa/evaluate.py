@@ -118,17 +118,22 @@ def rank_first(state, q: str, qvec: np.ndarray, rows) -> tuple[np.ndarray, np.nd
     return hybrid(state, q, qvec, 100, rows)
 
 
-def rank_second(state, q: str, qvec: np.ndarray, rows) -> tuple[np.ndarray, np.ndarray]:
-    """What retrieve() ranks: the first stage's best SECOND_STAGE re-read by the second stage, then
-    the rest of the first stage's top 100 in its order; scores of the re-read ones only."""
+def second_stage(calibration):
+    """A ranking method for ranks(): what retrieve() ranks, the first stage's best re-read by the
+    second stage, then the rest of the first stage's top 100 in its order; with the confidence
+    (qa/answerable.py, on an index of this calibration) of the re-read ones."""
+    from .answerable import decision, signals
     from .rerank import SECOND_STAGE, rescore
 
-    sig = candidates(state, q, qvec, 100, rows)
-    if not len(sig.rows):
-        return sig.rows, np.zeros(0)
-    top, scores, _ = rescore(state, q, sig, SECOND_STAGE, qvec)
-    order = sig.rows[np.argsort(-sig.fused, kind="stable")[:100]]
-    return np.concatenate([top, order[~np.isin(order, top)]]), scores
+    def rank(state, q: str, qvec: np.ndarray, rows) -> tuple[np.ndarray, np.ndarray]:
+        sig = candidates(state, q, qvec, 100, rows)
+        if not len(sig.rows):
+            return sig.rows, np.zeros(0)
+        r = rescore(state, q, sig, SECOND_STAGE, qvec)
+        order = sig.rows[np.argsort(-sig.fused, kind="stable")[:100]]
+        return np.concatenate([r.rows, order[~np.isin(order, r.rows)]]), decision().confidence(signals(r), calibration)
+
+    return rank
 
 
 def ranks(state, items: list[tuple[str, frozenset]], vecs: np.ndarray, method, rows_of=None) -> tuple[np.ndarray, np.ndarray, float]:
@@ -188,9 +193,9 @@ def run(cache: Path, data: Path = DATA, progress=print, model: str | None = None
     r, _, ms = ranks(state, items, tvecs, rank_first)
     report["first stage, tuned questions (pooled)"] = split(r, qs) | {"ms": ms}
     progress("second stage (the product's retrieve()), pooled and per article")
-    r, _, ms = ranks(state, items, tvecs, rank_second)
+    r, _, ms = ranks(state, items, tvecs, second_stage(index.calibration))
     report["ours (pooled)"] = split(r, qs) | {"ms": ms}
-    r, own_top, _ = ranks(state, items, tvecs, rank_second, own)
+    r, own_top, _ = ranks(state, items, tvecs, second_stage(index.calibration), own)
     report["ours (per article)"] = split(r, qs)
     report["minilm sentence (per article)"] = split(_per_article_ranks(qvecs @ svecs.T, qs, state), qs)
     report["bm25 (per article)"] = split(_per_article_ranks(np.stack([bm25.scores(q.text)[0] for q in qs]), qs, state), qs)
@@ -221,14 +226,14 @@ def paraphrase_items(name: str, articles: list[dict] | None, state) -> list[tupl
     path = PARAPHRASES / f"{name}.json"
     if not path.exists():
         return []
-    out = []
+    out, texts = [], state.texts()
     for item in json.loads(path.read_text(encoding="utf-8")):
         if articles is None:
             rows = np.arange(len(state))
         else:
             rows = state.rows_of(f"{item['article']:02d}_{articles[item['article']]['title']}")
         answer = item["answer_sentence"]
-        gold = frozenset(int(r) for r in rows for t in [state.text(int(r))]
+        gold = frozenset(int(r) for r in rows for t in [texts[int(r)]]
                          if answer in t or (t in answer and len(t) >= 0.5 * len(answer)))
         if gold:
             out.append((item["question"], gold, overlap(item["question"], answer)))
@@ -257,7 +262,7 @@ def paraphrase_report(index: Index, articles, cache: Path, progress) -> dict:
         dense_t = np.array([_dense_rank(st, v, g) for v, (_, g) in zip(tuned, pairs)])
         dense_b = np.array([_dense_rank(st, v, g) for v, (_, g) in zip(base, pairs)])
         first, _, _ = ranks(st, pairs, base, rank_first)
-        second, _, _ = ranks(st, pairs, tuned, rank_second)
+        second, _, _ = ranks(st, pairs, tuned, second_stage(idx.calibration))
         rows = {"dense alone (base)": dense_b, "dense alone (tuned questions)": dense_t, "first stage": first,
                 "second stage (ours)": second}
         out[name] = {"questions": len(items), "mean overlap": float(np.mean([o for *_, o in items])),
@@ -321,17 +326,19 @@ def abstention(index, articles, qs, qvecs, tvecs, own_top, cache, data, progress
 
     def measure(name, st, calib, answerable, offtopic):
         """answerable/offtopic: lists of (question, base vector, tuned vector)."""
-        th = rule.threshold(calib)
+        th = rule.threshold
         row = {"threshold": round(th, 4), "answerable": len(answerable), "off-topic": len(offtopic)}
         for label, group in (("answerable", answerable), ("off-topic", offtopic)):
             pairs = [(q, frozenset()) for q, _, _ in group]
-            _, second, _ = ranks(st, pairs, np.array([t for *_, t in group]), rank_second)
+            tuned = np.array([t for *_, t in group])
+            _, ours, _ = ranks(st, pairs, tuned, second_stage(calib))
+            _, uncalibrated, _ = ranks(st, pairs, tuned, second_stage(None))
             _, first, _ = ranks(st, pairs, np.array([b for _, b, _ in group]), rank_first)
-            row[f"{label} abstained"] = float(np.mean(second < th))
-            row[f"{label} abstained (floor only)"] = float(np.mean(second < rule.floor))
+            row[f"{label} abstained"] = float(np.mean(ours < th))
+            row[f"{label} abstained (no calibration)"] = float(np.mean(uncalibrated < th))
             row[f"{label} abstained (before: first stage at {ABSTAIN_BELOW})"] = float(np.mean(first < ABSTAIN_BELOW))
         case[name] = row
-        progress(f"  {name}: threshold {th:.3f}, off-topic abstained {row['off-topic abstained']:.1%}, "
+        progress(f"  {name}: off-topic abstained {row['off-topic abstained']:.1%}, "
                  f"answerable abstained {row['answerable abstained']:.1%}")
 
     def squad(i):
@@ -371,8 +378,8 @@ def abstention(index, articles, qs, qvecs, tvecs, own_top, cache, data, progress
     impossible = [(qa["question"], doc_of[a["title"]]) for a in v2 for p in a["paragraphs"] for qa in p["qas"]
                   if qa.get("is_impossible")]
     ivecs = _encode_cached(index, [q for q, _ in impossible], cache, "impossible-tuned", embedder(index.settings.model, True))
-    th = rule.threshold(index.calibration)
-    _, imp_top, _ = ranks(state, [(q, frozenset()) for q, _ in impossible], ivecs, rank_second,
+    th = rule.threshold
+    _, imp_top, _ = ranks(state, [(q, frozenset()) for q, _ in impossible], ivecs, second_stage(index.calibration),
                           lambda i: state.rows_of(impossible[i][1]))
     v2_titles = {doc_of[a["title"]] for a in v2}
     in_v2 = np.array([q.doc in v2_titles for q in qs])
@@ -428,14 +435,16 @@ def markdown(report: dict) -> str:
                 lines.append(f"| {name} | {p['questions']} ({p['zero overlap']} zero) | {p['mean overlap']:.2f} | "
                              f"{method} | {m['r@1']:.3f} | {m['r@3']:.3f} | {z1} | {z3} |")
     a = report["abstention"]
-    lines += ["", "Abstention at each index size (ours: each index's calibrated threshold; floor only: no "
-              "calibration; before: the first stage at 0.5):", "",
-              "| index (articles) | threshold | off-topic abstained | answerable abstained | off-topic, floor only | "
-              "answerable, floor only | off-topic, before | answerable, before |", "|---|---|---|---|---|---|---|---|"]
+    lines += ["", "Abstention at each index size (ours: the second stage's confidence, against this index's "
+              "calibration; no calibration: the same rule with average calibration figures; before: the first stage "
+              "at 0.5):", "",
+              "| index (articles) | off-topic abstained | answerable abstained | off-topic, no calibration | "
+              "answerable, no calibration | off-topic, before | answerable, before |", "|---|---|---|---|---|---|---|"]
     for name, r in a["sizes"].items():
         before = [k for k in r if k.startswith("off-topic abstained (before")][0]
-        lines.append(f"| {name} | {r['threshold']:.3f} | {r['off-topic abstained']:.1%} | {r['answerable abstained']:.1%} "
-                     f"| {r['off-topic abstained (floor only)']:.1%} | {r['answerable abstained (floor only)']:.1%} "
+        lines.append(f"| {name} ({r['off-topic']:,} off-topic / {r['answerable']:,} answerable) | "
+                     f"{r['off-topic abstained']:.1%} | {r['answerable abstained']:.1%} "
+                     f"| {r['off-topic abstained (no calibration)']:.1%} | {r['answerable abstained (no calibration)']:.1%} "
                      f"| {r[before]:.1%} | {r[before.replace('off-topic', 'answerable')]:.1%} |")
     imp = a["impossible"]
     lines += ["", f"SQuAD v2.0 impossible questions ({imp['questions']:,}) asked of their own article: "

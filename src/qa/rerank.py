@@ -29,7 +29,8 @@ WEIGHTS = Path(__file__).resolve().parent / "models" / "second-stage.json"
 SECOND_STAGE = 30  # candidates re-read: past 30, the gold sentence of a question is in the top 30 first-stage hits 97% of the time
 
 FEATURES = ("dense", "dense_rel", "dense_rank", "dense_neighbour", "bm25", "para_bm25", "coverage", "para_coverage",
-            "bm25_x_coverage", "para_x_coverage", "dense_x_uncovered", "type_match", "log_length")
+            "bm25_x_coverage", "para_x_coverage", "dense_x_uncovered", "type_match", "log_length", "fused", "fused_rel",
+            "fused_rel_x_best_coverage", "dense_rel_x_best_uncovered")
 DENSE_KEPT = 10  # the best candidates by the dense score alone are always re-read, whatever BM25 says
 
 _YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})s?\b")
@@ -119,15 +120,23 @@ def features(state: State, question: str, sig: Signals, qvec: np.ndarray) -> np.
     cov, para_cov = coverage(state, sig)
     b, pb = _saturate(sig.bm25), _saturate(sig.para_bm25)
     qtype = question_type(question)
-    texts = [state.text(int(r)) for r in sig.rows]
+    docs: dict[int, str] = {}  # each document decoded once, not once per candidate
+    texts = []
+    for d, start, end in zip(state.doc[sig.rows].tolist(), state.start[sig.rows].tolist(), state.end[sig.rows].tolist()):
+        if d not in docs:
+            docs[d] = state.documents[d].text
+        texts.append(docs[d][start:end])
     typed = np.array([type_match(qtype, t) for t in texts])
     length = np.log1p([len(t) for t in texts])
     dense = sig.dense.astype(np.float64)
     rel = dense - (dense.max() if len(dense) else 0.0)
     rank = np.log1p(np.argsort(np.argsort(-dense, kind="stable"), kind="stable"))
     near = neighbour_dense(state, sig.rows, qvec)
+    fused = sig.fused.astype(np.float64)
+    fused_rel = fused - (fused.max() if len(fused) else 0.0)
+    best = float(cov.max()) if len(cov) else 0.0  # how much of the question any candidate explains: gates BM25
     return np.column_stack([dense, rel, rank, near, b, pb, cov, para_cov, b * cov, pb * para_cov, dense * (1 - cov),
-                            typed, length])
+                            typed, length, fused, fused_rel, fused_rel * best, rel * (1 - best)])
 
 
 @dataclass(frozen=True)
@@ -176,11 +185,23 @@ def shortlist(sig: Signals, k: int) -> Signals:
                    sig.para_postings)
 
 
-def rescore(state: State, question: str, sig: Signals, k: int, qvec: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The first stage's best SECOND_STAGE candidates re-ranked: (rows, scores, fused), best first.
-    A score is the rule's probability that the sentence answers (0 to 1), which is what a reader is
-    shown and what answerability compares."""
+@dataclass(frozen=True)
+class Reranked:
+    """The second stage's reading of one question: rows best first, each with the rule's probability
+    that it is the answering sentence among the candidates, and its features."""
+
+    rows: np.ndarray
+    scores: np.ndarray
+    x: np.ndarray  # FEATURES of each row
+
+    def column(self, name: str) -> np.ndarray:
+        return self.x[:, FEATURES.index(name)]
+
+
+def rescore(state: State, question: str, sig: Signals, k: int, qvec: np.ndarray) -> Reranked:
+    """The first stage's best candidates (see shortlist) re-ranked, best first, k of them."""
     sub = shortlist(sig, k)
-    logits = rule().logit(features(state, question, sub, qvec)) if len(sub.rows) else np.zeros(0)
+    x = features(state, question, sub, qvec) if len(sub.rows) else np.zeros((0, len(FEATURES)))
+    logits = rule().logit(x) if len(sub.rows) else np.zeros(0)
     order = np.argsort(-logits, kind="stable")[:k]
-    return sub.rows[order], sigmoid(logits[order]), sub.fused[order]
+    return Reranked(sub.rows[order], sigmoid(logits[order]), x[order])

@@ -38,6 +38,7 @@ class Passage:
     answer: str | None = None  # the words that answer, when the second stage can tell (qa/phrase.py)
     answer_start: int | None = None  # doc_text[answer_start:answer_end] == answer
     answer_end: int | None = None
+    confidence: float | None = None  # second stage: the probability that the articles answer with this sentence at all
     sentence_in_paragraph: int = 0  # 1-based position in its paragraph, for "paragraph 4, sentence 2"
 
     def to_dict(self) -> dict:
@@ -179,7 +180,8 @@ def search(state: State, qvec: np.ndarray, k: int, rows: np.ndarray | None) -> n
     return ids[0][ids[0] >= 0]
 
 
-def passage(state: State, row: int, score: float, fused: float | None = None, question: str | None = None) -> Passage:
+def passage(state: State, row: int, score: float, fused: float | None = None, question: str | None = None,
+            confidence: float | None = None) -> Passage:
     d = state.documents[state.doc[row]]
     text, start = state.text(row), int(state.start[row])
     span = None
@@ -192,7 +194,8 @@ def passage(state: State, row: int, score: float, fused: float | None = None, qu
                    sentence=int(state.sentence[row]), start=start, end=int(state.end[row]),
                    score=float(score), speaker=state.speaker[row], fused=None if fused is None else float(fused),
                    answer=text[span[0]:span[1]] if span else None, answer_start=start + span[0] if span else None,
-                   answer_end=start + span[1] if span else None, sentence_in_paragraph=row - first + 1)
+                   answer_end=start + span[1] if span else None, sentence_in_paragraph=row - first + 1,
+                   confidence=None if confidence is None else float(confidence))
 
 
 def retrieve(question: str, k: int = 5, docs: list[str] | None = None, index: Index | None = None,
@@ -202,8 +205,9 @@ def retrieve(question: str, k: int = 5, docs: list[str] | None = None, index: In
     question: any text up to 2,000 characters (control and zero-width characters are dropped).
     k: how many sentences, 1 to 100.
     docs: article ids to search (None: all).
-    rerank: re-read the first stage's best 30 with the second stage (qa/rerank.py), whose score is
-        the probability that a sentence answers; False gives the first stage alone, its fused score.
+    rerank: re-read the first stage's best 30 with the second stage (qa/rerank.py): ``score`` is the
+        probability that a sentence is the one that answers, ``confidence`` that the articles
+        answer at all (qa/answerable.py); False gives the first stage alone, its fused score.
     """
     q = clean_question(question)
     k = check_k(k)
@@ -214,13 +218,16 @@ def retrieve(question: str, k: int = 5, docs: list[str] | None = None, index: In
     if not rerank:
         ids, scores = hybrid(state, q, qvec, k, rows)
         return [passage(state, int(r), float(s)) for r, s in zip(ids, scores)]
+    from .answerable import decision, signals
     from .rerank import rescore
 
     sig = candidates(state, q, qvec, k, rows)
     if not len(sig.rows):
         return []
-    ids, scores, fused = rescore(state, q, sig, k, qvec)
-    return [passage(state, int(r), float(s), float(f), q) for r, s, f in zip(ids, scores, fused)]
+    r = rescore(state, q, sig, k, qvec)
+    confidence = decision().confidence(signals(r), index.calibration)
+    return [passage(state, int(row), float(s), float(f), q, float(c))
+            for row, s, f, c in zip(r.rows, r.scores, r.column("fused"), confidence)]
 
 
 _default: Index | None = None
