@@ -34,6 +34,10 @@ class Passage:
     end: int
     score: float
     speaker: str | None = None
+    # Provenance (issue 11): "upload" for an article a visitor added, with when and under what name.
+    source: str = "seed"
+    uploaded_at: str | None = None
+    original_name: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -151,9 +155,11 @@ def search(state: State, qvec: np.ndarray, k: int, rows: np.ndarray | None) -> n
 
 def passage(state: State, row: int, score: float) -> Passage:
     d = state.documents[state.doc[row]]
+    up = state.upload_of(d.id) or {}
     return Passage(text=state.text(row), doc=d.id, title=d.title, paragraph=int(state.paragraph[row]),
                    sentence=int(state.sentence[row]), start=int(state.start[row]), end=int(state.end[row]),
-                   score=float(score), speaker=state.speaker[row])
+                   score=float(score), speaker=state.speaker[row], source="upload" if up else "seed",
+                   uploaded_at=up.get("uploaded_at"), original_name=up.get("original_name"))
 
 
 def retrieve(question: str, k: int = 5, docs: list[str] | None = None, index: Index | None = None) -> list[Passage]:
