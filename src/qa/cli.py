@@ -2,7 +2,7 @@
 
     qa index                      build or refresh the index of the seeds folder
     qa ask "question" [-k N] [--json] [--doc ID]
-    qa serve [--host H] [--port P]
+    qa serve [--host H] [--port P] [--allow-uploads | --no-uploads] [--auth USER:PASSWORD] [--allowed-host NAME]
 """
 
 from __future__ import annotations
@@ -29,8 +29,16 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--doc", action="append", dest="docs", metavar="ID", help="search only this article (repeatable)")
     ask.add_argument("--json", action="store_true", help="print the passages as JSON")
     serve = sub.add_parser("serve", parents=[common], help="start the web chat")
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, default=7860)
+    up = serve.add_mutually_exclusive_group()
+    up.add_argument("--allow-uploads", dest="uploads", action="store_true", default=None,
+                    help="let visitors add articles (default: only when bound to a loopback address)")
+    up.add_argument("--no-uploads", dest="uploads", action="store_false", help="no one can add articles from the page")
+    serve.add_argument("--auth", metavar="USER:PASSWORD", default=None,
+                       help="require a login (default: $QA_AUTH); needed for uploads on a non-loopback address")
+    serve.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                       help="a further Host name the server answers to, e.g. its DNS name (repeatable)")
     ev = sub.add_parser("eval", parents=[common], help="ReQA retrieval and abstention on SQuAD dev, with baselines")
     ev.add_argument("--data", help="folder with the SQuAD dev files (default: ../shared/data)")
     ev.add_argument("--out", default="bench/out/eval", help="cache and report folder (default bench/out/eval)")
@@ -73,9 +81,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"JSON report: {Path(args.out) / 'report.json'}")
             return 0
         if args.command == "serve":
-            from .ui import serve
+            import os
 
-            serve(index, host=args.host, port=args.port)
+            from .ui import parse_auth, serve
+
+            serve(index, host=args.host, port=args.port, uploads=args.uploads,
+                  auth=parse_auth(args.auth or os.environ.get("QA_AUTH")), extra_hosts=tuple(args.allowed_host))
             return 0
     except ValueError as exc:  # QuestionError, IngestError: the user's input, said plainly
         print(f"qa: error: {exc}", file=sys.stderr)
