@@ -159,7 +159,9 @@ def test_the_http_api_returns_passages_and_replies(server):
     client = Client(server[0], verbose=False)
     hits = client.predict("Which regiment did Zelensky commend?", 3, None, api_name="/retrieve")
     assert hits[0]["text"] == REGIMENT
-    assert set(hits[0]) == {"text", "doc", "title", "paragraph", "sentence", "start", "end", "score", "speaker"}
+    assert set(hits[0]) == {"text", "doc", "title", "paragraph", "sentence", "start", "end", "score", "speaker",
+                            "source", "uploaded_at", "original_name"}
+    assert (hits[0]["source"], hits[0]["uploaded_at"], hits[0]["original_name"]) == ("seed", None, None)
     assert (hits[0]["speaker"], hits[0]["paragraph"]) == ("Volodymyr Zelensky", 4)
     reply = client.predict("Which regiment did Zelensky commend?", None, None, api_name="/chat")
     assert "He **commended** the 225th Assault **Regiment**" in reply

@@ -35,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--allow-uploads", dest="uploads", action="store_true", default=None,
                     help="let visitors add articles (default: only when bound to a loopback address)")
     up.add_argument("--no-uploads", dest="uploads", action="store_false", help="no one can add articles from the page")
+    serve.set_defaults(uploads=None)  # neither flag: on only on a loopback address
     serve.add_argument("--auth", metavar="USER:PASSWORD", default=None,
                        help="require a login (default: $QA_AUTH); needed for uploads on a non-loopback address")
     serve.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
