@@ -278,3 +278,25 @@ def test_soak_mixed_uploads_and_questions_lose_nothing_answer_right_and_bound_th
     gens = [p for p in index.iterdir() if p.name.startswith("gen-")]
     assert len(gens) <= KEEP_GENERATIONS
     assert disk(index) <= (KEEP_GENERATIONS + 1) * max(disk(g) for g in gens)
+
+
+# -- reproduction 1: a restart with the bad article in seeds/ ------------------------------------------------
+def test_a_server_restarted_with_the_2mb_paragraph_in_seeds_answers_within_15_s(tmp_path):
+    # Before: the restarted server never opened its port (stuck splitting the same file).
+    from qa import Index
+
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    Index(seeds=seeds, index=tmp_path / "index").refresh()  # the index as it was before the upload
+    (seeds / "board.txt").write_bytes(("The board said the test passed today. " * 55000).encode())
+    log = tmp_path / "server.log"
+    started = time.monotonic()
+    proc, url = start_server(seeds, tmp_path / "index", timeout=60, log=log)
+    try:
+        status, hits = retrieve(url, "Which regiment did Zelensky commend?", 1, None)
+        elapsed = time.monotonic() - started
+        assert status == 200 and hits[0]["text"] == REGIMENT
+        assert elapsed < 15, f"answered {elapsed:.1f} s after the start"
+        assert "skipped board.txt: over 5,000 sentences" in log.read_text()
+    finally:
+        stop_server(proc)

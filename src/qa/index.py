@@ -458,8 +458,14 @@ class Index:
         fresh = [i for i, d in enumerate(documents) if d.sha256 not in reuse]
         todo = [context(documents[i], w, text[s.start:s.end])
                 for i in fresh for text in [documents[i].text] for s, w in zip(spans[i], speakers[i])]
-        embedder = self.embedder
-        encoded = embedder.encode(todo, progress=progress)
+        # sentence-transformers takes 9 s to import on a busy machine: a build with nothing new to
+        # encode (a restart that only skips a refused seed) does not load it.
+        if todo:
+            embedder = self.embedder
+            encoded, dim = embedder.encode(todo, progress=progress), embedder.dim
+        else:
+            dim = (previous.manifest.get("dim") if previous is not None else None) or self.query_encoder.dim
+            encoded = np.zeros((0, dim), np.float32)
         parts, at = [], 0
         fresh_set = set(fresh)
         for i, d in enumerate(documents):
@@ -468,7 +474,7 @@ class Index:
                 at += len(spans[i])
             else:
                 parts.append(np.asarray(reuse[d.sha256].vectors, dtype=np.float32))
-        vectors = np.concatenate(parts) if parts else np.zeros((0, embedder.dim), np.float32)
+        vectors = np.concatenate(parts) if parts else np.zeros((0, dim), np.float32)
         para_base = np.cumsum([0] + [len(p) for p in paras])
         rows = [(i, s) for i, ss in enumerate(spans) for s in ss]
         state = State(
@@ -488,7 +494,7 @@ class Index:
             manifest={},
         )
         state.manifest = {
-            "format": FORMAT, "model": self.settings.model, "embed": EMBED_VERSION, "dim": int(embedder.dim),
+            "format": FORMAT, "model": self.settings.model, "embed": EMBED_VERSION, "dim": int(dim),
             "count": len(rows), "seeds": seen, "skipped": skipped, "uploads": uploads,
             "documents": {d.id: d.sha256 for d in documents},
             "encoded": len(todo), "seconds": round(time.perf_counter() - started, 3),
