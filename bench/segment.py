@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
+if not __import__("importlib").util.find_spec("qa"):  # PYTHONPATH may name another checkout (the old code)
+    sys.path.insert(0, str(ROOT / "src"))
 
 from qa import segment  # noqa: E402
 from qa.ingest import load, seed_files  # noqa: E402
