@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if not __import__("importlib").util.find_spec("qa"):  # PYTHONPATH may name another checkout (the old code)
+if not os.environ.get("PYTHONPATH"):  # PYTHONPATH may name another checkout, e.g. the old code to compare
     sys.path.insert(0, str(ROOT / "src"))
 
 from qa import segment  # noqa: E402

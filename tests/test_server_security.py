@@ -74,6 +74,8 @@ def test_a_foreign_host_header_is_refused_and_the_servers_own_names_are_served(g
     port = guarded["url"].rsplit(":", 1)[1].strip("/")
     assert http(guarded["url"], "/", headers={"Host": f"evil.example:{port}"})[0] == 400  # before: 200
     assert http(guarded["url"], "/gradio_api/run/retrieve", b"{}", dict(JSON, Host="evil.example"))[0] == 400
+    time.sleep(0.3)
+    assert "refused Host header: 400 'evil.example:" in guarded["log"].read_text()
     for host in (f"127.0.0.1:{port}", f"localhost:{port}"):
         assert http(guarded["url"], "/", headers={"Host": host})[0] == 200
 
@@ -121,9 +123,17 @@ def test_with_a_login_the_api_answers_only_a_logged_in_client(locked):
 def flood(tmp_path_factory):
     seeds = copy_seeds(tmp_path_factory, "flood-seeds")
     proc, url = start_server(seeds, tmp_path_factory.mktemp("flood-index"),
-                             env={"QA_UPLOAD_BYTES_PER_HOUR": "5000000", "QA_UPLOAD_CACHE_SECONDS": "2"})
+                             env={"QA_UPLOAD_BYTES_PER_HOUR": "5000000", "QA_UPLOAD_CACHE_SECONDS": "2",
+                                  "QA_UPLOADS_PER_HOUR": "2"})
     yield url
     stop_server(proc)
+
+
+def test_articles_per_hour_are_capped(flood):
+    statuses = [upload_http(flood, f"brief{n}.txt", f"Brief {n}: the mayor said road {n} is open.".encode())
+                for n in range(3)]
+    assert [s.split(" ", 1)[0] for s in statuses] == ["Added", "Added", "Upload"]
+    assert "at most 2 articles an hour" in statuses[2]
 
 
 def test_upload_route_flood_is_capped_per_hour_and_unclaimed_files_are_removed(flood):

@@ -130,7 +130,7 @@ class Guard:
 
         self.app = app
         self.api = api or {}  # api_name or fn index -> (name, parameter names): arguments checked before Gradio
-        self.hosts = TrustedHostMiddleware(self._inner, allowed_hosts=hosts)
+        self.trusted, self.allowed = TrustedHostMiddleware, list(hosts)
         self.limits = limits
         self.uploads = uploads
         self.upload_bytes = Window(limits.upload_bytes_per_hour)
@@ -138,7 +138,20 @@ class Guard:
     async def __call__(self, scope, receive, send):
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
-        await self.hosts(scope, receive, send)
+        passed = False
+
+        async def inner(scope, receive, send):
+            nonlocal passed
+            passed = True
+            await self._inner(scope, receive, send)
+
+        async def logged(message):  # TrustedHostMiddleware refuses silently; say so in one line
+            if message["type"] == "http.response.start" and not passed:
+                host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
+                refused("Host header", f"{message['status']} {host!r} is not a name of this server")
+            await send(message)
+
+        await self.trusted(inner, allowed_hosts=self.allowed)(scope, receive, logged)  # one per request: no shared state
 
     async def _inner(self, scope, receive, send):
         if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
