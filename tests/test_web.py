@@ -115,7 +115,7 @@ def upload(page, tmp_path, name: str, data: bytes) -> str:
     page.set_input_files("#upload input[type=file]", str(path))
     page.wait_for_function(  # a new status, not the old one under Gradio's progress timer
         """(b) => { const t = (document.querySelector('#upload-status')?.innerText || '').trim();
-                    return t !== b.trim() && /Added|refused/.test(t) && !/^[0-9.]+s/.test(t); }""",
+                    return t !== b.trim() && /Added|refused/.test(t) && !/processing|^[0-9.]+s/.test(t); }""",
         arg=before, timeout=120_000)
     return page.locator("#upload-status").inner_text()
 
