@@ -216,6 +216,8 @@ def test_an_upload_cannot_shadow_the_seed_and_its_quotes_say_they_were_uploaded(
     for quote, note in zip(blocks, notes):
         assert ("uploaded by a visitor" in note) == (quote == FAKE), (quote, note)
     assert "'war-update.txt'" in notes[blocks.index(FAKE)]
+    assert "war-update · uploaded" in page.locator("#docs").inner_text()
+    assert "000_9c80ba997a9c7279 · uploaded" not in page.locator("#docs").inner_text()
 
 
 def test_a_dot_name_is_stored_visibly_and_later_questions_still_work(page, tmp_path, server):

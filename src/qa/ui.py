@@ -109,7 +109,9 @@ def build(index: Index, uploads: bool = True, limits: Limits | None = None):
     upload_slots = threading.BoundedSemaphore(UPLOADS_AT_ONCE)
 
     def choices() -> list[tuple[str, str]]:
-        return [(d.title if d.title == d.id else f"{d.title} ({d.id})", d.id) for d in index.state.documents]
+        state = index.state
+        return [((d.title if d.title == d.id else f"{d.title} ({d.id})") + (" · uploaded" if state.upload_of(d.id) else ""),
+                 d.id) for d in state.documents]
 
     def known(docs: list[str] | None) -> list[str]:
         ids = {d.id for d in index.state.documents}
