@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import shutil
 from pathlib import Path
 
@@ -108,12 +109,13 @@ def test_a_follow_up_is_resolved_against_the_previous_speaker(page):
 def upload(page, tmp_path, name: str, data: bytes) -> str:
     path = tmp_path / name
     path.write_bytes(data)
-    page.get_by_text("Add an article").click()
+    if not page.locator("#upload").is_visible():
+        page.get_by_text("Add an article").click()
     before = page.locator("#upload-status").inner_text()
     page.set_input_files("#upload input[type=file]", str(path))
-    page.wait_for_function(
-        """(b) => { const t = document.querySelector('#upload-status')?.innerText || '';
-                    return t !== b && /Added|refused/.test(t); }""",
+    page.wait_for_function(  # a new status, not the old one under Gradio's progress timer
+        """(b) => { const t = (document.querySelector('#upload-status')?.innerText || '').trim();
+                    return t !== b.trim() && /Added|refused/.test(t) && !/processing|^[0-9.]+s/.test(t); }""",
         arg=before, timeout=120_000)
     return page.locator("#upload-status").inner_text()
 
@@ -159,7 +161,9 @@ def test_the_http_api_returns_passages_and_replies(server):
     client = Client(server[0], verbose=False)
     hits = client.predict("Which regiment did Zelensky commend?", 3, None, api_name="/retrieve")
     assert hits[0]["text"] == REGIMENT
-    assert set(hits[0]) == {"text", "doc", "title", "paragraph", "sentence", "start", "end", "score", "speaker"}
+    assert set(hits[0]) == {"text", "doc", "title", "paragraph", "sentence", "start", "end", "score", "speaker",
+                            "source", "uploaded_at", "original_name"}
+    assert (hits[0]["source"], hits[0]["uploaded_at"], hits[0]["original_name"]) == ("seed", None, None)
     assert (hits[0]["speaker"], hits[0]["paragraph"]) == ("Volodymyr Zelensky", 4)
     reply = client.predict("Which regiment did Zelensky commend?", None, None, api_name="/chat")
     assert "He **commended** the 225th Assault **Regiment**" in reply
@@ -194,3 +198,78 @@ def test_the_http_api_refuses_bad_questions_with_the_same_clear_messages(server,
         with pytest.raises(Exception, match=message) as err:
             client.predict(*args, api_name=api)
         assert "Traceback" not in str(err.value)
+
+
+# -- issue 11: what a reader sees stays verbatim, and an upload can neither shadow nor pass for a seed ----
+FAKE = "Zelensky said the war is over and Russia won."
+
+
+def test_an_upload_cannot_shadow_the_seed_and_its_quotes_say_they_were_uploaded(page, tmp_path):
+    # Before: 000_9C80BA997A9C7279.txt was added and quoted first, credited to Zelensky, unmarked.
+    status = upload(page, tmp_path, "000_9C80BA997A9C7279.txt", FAKE.encode())
+    assert "Upload refused" in status and "already here" in status
+    assert "Added" in upload(page, tmp_path, "war-update.txt", FAKE.encode())
+    reply = ask(page, "What did Zelensky say about the war?")
+    blocks = reply.locator("blockquote").all_inner_texts()
+    notes = reply.locator(".attr").all_inner_texts()
+    assert FAKE in blocks
+    for quote, note in zip(blocks, notes):
+        assert ("uploaded by a visitor" in note) == (quote == FAKE), (quote, note)
+    assert "'war-update.txt'" in notes[blocks.index(FAKE)]
+    assert "war-update · uploaded" in page.locator("#docs").inner_text()
+    assert "000_9c80ba997a9c7279 · uploaded" not in page.locator("#docs").inner_text()
+
+
+def test_a_dot_name_is_stored_visibly_and_later_questions_still_work(page, tmp_path, server):
+    # Before: saved as seeds/..x.txt, "Added (0 sentences)", and every later question failed with
+    # "Value: '..x' is not in the list of choices".
+    status = upload(page, tmp_path, "..\\dotty.txt", b"The ferry captain said the crossing reopens on Sunday.")
+    assert "Added" in status and "dotty.txt" in status and "(1 sentences)" in status
+    assert (server[1] / "dotty.txt").exists() and not [p for p in server[1].iterdir() if p.name.startswith("..")]
+    assert "dotty" in page.locator("#docs").inner_text()
+    reply = ask(page, "When does the ferry crossing reopen?").inner_text()
+    assert "The ferry captain said the crossing reopens on Sunday." in reply
+    assert "not in the list of choices" not in reply and page.locator(".toast-body").count() == 0
+
+
+def test_quotes_titles_and_questions_render_verbatim_with_no_live_links_or_images(page, tmp_path):
+    # Before: "<script>" with "script" emphasised showed "<**script**>"; URLs became links; a Markdown
+    # image in a title or in the question was fetched by the browser.
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    article = ("title: Budget ![](http://127.0.0.1:9/title.png) vote\n"
+               "The treasurer said the script <script> ran at http://127.0.0.1:9/page and **bold** stayed.\n")
+    status = upload(page, tmp_path, "treasury.txt", article.encode())
+    assert "Budget ![](http://127.0.0.1:9/title.png) vote" in status
+    reply = ask(page, "What script did the treasurer say ran? ![](http://127.0.0.1:9/question.png)")
+    sentence = "The treasurer said the script <script> ran at http://127.0.0.1:9/page and **bold** stayed."
+    assert sentence in reply.locator("blockquote").all_inner_texts()
+    assert "script" in reply.locator("blockquote mark").all_inner_texts()  # the matching word, still emphasised
+    question = page.locator("#chat .user").last.inner_text()
+    assert "![](http://127.0.0.1:9/question.png)" in question
+    page.wait_for_timeout(1000)
+    assert page.locator("#chat a[href*='127.0.0.1:9'], #chat img, #article img, #upload-status img").count() == 0
+    assert not [u for u in requests if "127.0.0.1:9/" in u]
+
+
+def test_a_2mb_one_paragraph_upload_is_refused_in_seconds_while_another_upload_goes_through(page, browser, tmp_path, server):
+    # Before: still splitting after 15 minutes, holding the index lock; a second small upload waited.
+    other = browser.new_context().new_page()
+    other.goto(server[0])
+    other.wait_for_selector("#question textarea")
+    big = tmp_path / "board.txt"
+    big.write_bytes(("The board said the test passed today. " * 55000).encode())
+    if not page.locator("#upload").is_visible():
+        page.get_by_text("Add an article").click()
+    started = time.monotonic()
+    page.set_input_files("#upload input[type=file]", str(big))
+    small = upload(other, tmp_path, "quay.txt", b"The quay manager said the crane was repaired on Monday.")
+    page.wait_for_function("() => /Added|refused/.test(document.querySelector('#upload-status')?.innerText || '')",
+                           timeout=60_000)
+    elapsed = time.monotonic() - started
+    status = page.locator("#upload-status").inner_text()
+    assert "Upload refused" in status and "5,000 sentences" in status
+    assert elapsed < 30, elapsed  # wall time, upload included; the CPU budget itself is tested in test_uploads
+    assert "Added" in small
+    assert not (server[1] / "board.txt").exists()
+    other.context.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import socket
 import subprocess
@@ -19,16 +20,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(seeds: Path, index: Path, timeout: float = 180) -> tuple[subprocess.Popen, str]:
+def start_server(seeds: Path, index: Path, timeout: float = 180, args: tuple[str, ...] = (),
+                 env: dict | None = None, log: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """The real server (app.py) on a free port; ``log`` collects its output (else a pipe)."""
     port = free_port()
-    env = dict(os.environ, QA_SEEDS=str(seeds), QA_INDEX=str(index))
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = dict(os.environ, QA_SEEDS=str(seeds), QA_INDEX=str(index), **(env or {}))
+    out = open(log, "w") if log else subprocess.PIPE
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port), *args], env=env,
+                            stdout=out, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stdout.read()}")
+            raise RuntimeError(f"server exited: {proc.stdout.read() if proc.stdout else log.read_text()}")
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return proc, url
@@ -44,3 +48,63 @@ def stop_server(proc: subprocess.Popen) -> None:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+def http(url: str, path: str, data: bytes | None = None, headers: dict | None = None, timeout: float = 60):
+    """(status, body) of one request; an HTTP error status is returned, not raised. A server that
+    refuses a large body answers before reading it and closes: the answer is still read."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    u = urlsplit(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
+    try:
+        try:
+            conn.request("POST" if data is not None else "GET", path, body=data, headers=headers or {})
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
+
+
+def multipart(name: str, data: bytes) -> tuple[bytes, dict]:
+    import uuid
+
+    boundary = uuid.uuid4().hex
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\n"
+            f"Content-Type: text/plain\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+
+def upload_http(url: str, name: str, data: bytes, docs: list[str] | None = None, timeout: float = 120) -> str:
+    """Upload an article the way the page does (file to /gradio_api/upload, then the upload event
+    through the queue) and return the status the page would show, as text."""
+    import json
+    import re
+    import uuid
+
+    status, body = http(url, "/gradio_api/upload", *multipart(name, data))
+    if status != 200:
+        return f"HTTP {status}: {body.decode(errors='replace')}"
+    path = json.loads(body)[0]
+    config = json.loads(http(url, "/config")[1])
+    dep = next(d for d in config["dependencies"] if any(t[1] == "upload" for t in d["targets"]))
+    session = uuid.uuid4().hex
+    join = {"data": [{"path": path, "orig_name": name, "meta": {"_type": "gradio.FileData"}}, docs or []],
+            "fn_index": dep["id"], "trigger_id": dep["targets"][0][0], "session_hash": session, "event_data": None}
+    status, body = http(url, "/gradio_api/queue/join", json.dumps(join).encode(), {"Content-Type": "application/json"})
+    if status != 200:
+        return f"HTTP {status}: {body.decode(errors='replace')}"
+    req = urllib.request.Request(url.rstrip("/") + f"/gradio_api/queue/data?session_hash={session}")
+    with urllib.request.urlopen(req, timeout=timeout) as stream:
+        for line in stream:
+            if not line.startswith(b"data:"):
+                continue
+            msg = json.loads(line[5:])
+            if msg.get("msg") == "process_completed":
+                out = (msg.get("output") or {}).get("data") or [msg.get("output")]
+                shown = out[0] if isinstance(out[0], str) else json.dumps(out[0])
+                return html.unescape(re.sub(r"<[^>]+>", "", shown))
+    return "no reply"

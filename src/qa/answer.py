@@ -117,9 +117,12 @@ def emphasised(text: str, stems: tuple[str, ...], phrase: tuple[int, int] | None
 
 
 def attribution(p: Passage) -> str:
+    from .provenance import label
+
     who = f"**{escape_markdown(p.speaker)}**, " if p.speaker else ""
+    note = label(p.source, p.uploaded_at, p.original_name)
     return (f"— {who}*{escape_markdown(p.title)}*, paragraph {p.paragraph}, sentence {p.sentence + 1}"
-            f" · score {p.score:.2f}")
+            f" · score {p.score:.2f}" + (f" · **{escape_markdown(note)}**" if note else ""))
 
 
 def render_markdown(res: Answer) -> str:

@@ -2,7 +2,7 @@
 
     qa index                      build or refresh the index of the seeds folder
     qa ask "question" [-k N] [--json] [--doc ID]
-    qa serve [--host H] [--port P]
+    qa serve [--host H] [--port P] [--allow-uploads | --no-uploads] [--auth USER:PASSWORD] [--allowed-host NAME]
     qa list [--json]              the articles: id, title, source, sentences, speakers
     qa add URL_OR_FILE            fetch a page (or read a file), save it into the seeds folder, index it
     qa remove ID                  delete an article's file and re-index
@@ -52,8 +52,17 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--doc", action="append", dest="docs", metavar="ID", help="search only this article (repeatable)")
     ask.add_argument("--json", action="store_true", help="print the passages as JSON")
     serve = sub.add_parser("serve", parents=[common], help="start the web chat")
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, default=7860)
+    up = serve.add_mutually_exclusive_group()
+    up.add_argument("--allow-uploads", dest="uploads", action="store_true", default=None,
+                    help="let visitors add articles (default: only when bound to a loopback address)")
+    up.add_argument("--no-uploads", dest="uploads", action="store_false", help="no one can add articles from the page")
+    serve.set_defaults(uploads=None)  # neither flag: on only on a loopback address
+    serve.add_argument("--auth", metavar="USER:PASSWORD", default=None,
+                       help="require a login (default: $QA_AUTH); needed for uploads on a non-loopback address")
+    serve.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                       help="a further Host name the server answers to, e.g. its DNS name (repeatable)")
     ls = sub.add_parser("list", parents=[common], help="the articles: id, title, source, sentences, speakers")
     ls.add_argument("--json", action="store_true")
     add = sub.add_parser("add", parents=[common], help="add an article: a web page by URL, or a .txt/.md/.html/.pdf/.docx file")
@@ -154,9 +163,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"JSON report: {Path(args.out) / 'report.json'}")
             return 0
         if args.command == "serve":
-            from .ui import serve
+            import os
 
-            serve(index, host=args.host, port=args.port)
+            from .ui import parse_auth, serve
+
+            serve(index, host=args.host, port=args.port, uploads=args.uploads,
+                  auth=parse_auth(args.auth or os.environ.get("QA_AUTH")), extra_hosts=tuple(args.allowed_host))
             return 0
         if args.command == "mcp":
             try:

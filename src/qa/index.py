@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import attribute, ingest, segment
+from . import attribute, ingest, names, provenance, segment
 from .config import Settings
 from .lexical import SAVED, Lexical
 
@@ -79,6 +79,13 @@ class State:
     lexical: tuple[Lexical, Lexical] | None = None  # BM25 of sentences, of paragraphs; built when saved
     _rows_by_doc: dict[str, np.ndarray] = field(default_factory=dict)
     _para_first_row: np.ndarray | None = None
+    _uploads: dict[str, dict] | None = None
+
+    def upload_of(self, doc_id: str) -> dict | None:
+        """The provenance record of an uploaded article (file, original_name, uploaded_at); None for a seed."""
+        if self._uploads is None:
+            self._uploads = {Path(f).stem: u for f, u in (self.manifest.get("uploads") or {}).items()}
+        return self._uploads.get(doc_id)
 
     def __len__(self) -> int:
         return len(self.doc)
@@ -216,7 +223,7 @@ def context(doc: ingest.Document, speaker: str | None, sentence: str) -> str:
 
 @dataclass
 class _Done:
-    vectors: np.ndarray
+    vectors: np.ndarray | None  # None: segmented here, to be encoded with the others
     spans: list[segment.Span]
     paragraphs: list[tuple[int, int]]
     speakers: list[str | None]
@@ -229,8 +236,10 @@ class Index:
                  model: str | None = None, *, settings: Settings | None = None):
         self.settings = settings or Settings.from_env(seeds, index, model)
         self._state: State | None = None
-        self._build_lock = threading.Lock()
+        self._build_lock = threading.RLock()
         self.warnings: list[str] = []
+        self.budget = segment.Budget()
+        self._prepared: dict[str, _Done] = {}  # sha256 -> an upload's work, done before the lock (add)
 
     # -- public ---------------------------------------------------------------------------------
     @property
@@ -266,41 +275,84 @@ class Index:
 
             raise seeds_missing(self.settings.seeds)
         with self._build_lock:
+            return self._refresh_locked(progress)
+
+    def _refresh_locked(self, progress: bool = False) -> bool:
+        seen = self._scan()
+        state = self._try_load(quiet=False)
+        if state is not None and self._fresh(state, seen):
+            self._state = state
+            return False
+        from filelock import FileLock
+
+        self.settings.index.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(self.settings.index / ".lock")):
             seen = self._scan()
-            state = self._try_load(quiet=False)
-            if state is not None and self._fresh(state, seen):
-                self._state = state
-                return False
-            from filelock import FileLock
+            if self._current_name() != (state.generation.name if state else None):
+                state = self._try_load(quiet=True)  # another process built one meanwhile
+                if state is not None and self._fresh(state, seen):
+                    self._state = state
+                    return False
+            self._state = self._build(seen, progress, previous=state)
+        return True
 
-            self.settings.index.mkdir(parents=True, exist_ok=True)
-            with FileLock(str(self.settings.index / ".lock")):
-                seen = self._scan()
-                if self._current_name() != (state.generation.name if state else None):
-                    state = self._try_load(quiet=True)  # another process built one meanwhile
-                    if state is not None and self._fresh(state, seen):
-                        self._state = state
-                        return False
-                self._state = self._build(seen, progress, previous=state)
-            return True
+    def add(self, name: str, data: bytes, original_name: str | None = None) -> ingest.Document:
+        """Validate an uploaded article, write it into the seeds folder and index it; nothing changes
+        on error (IngestError says why, in one line).
 
-    def add(self, name: str, data: bytes) -> ingest.Document:
-        """Validate an article, write it into the seeds folder and index it; nothing changes on error."""
-        name = Path(name).name
-        doc = ingest.parse(name, data)  # raises IngestError with a message for the user
+        The name is normalised (qa/names.py) and compared with every article's by key, so an upload
+        never shadows one already there. The costly steps (parse, split, attribute, encode) run
+        before the lock, so one large upload never holds up another's name check; the check, the
+        write, the ledger and the rebuild run under it, so two uploads of one new name cannot both be
+        told "Added" (before: one of the two files was lost in 2 of 3 tries).
+        """
+        stored = names.stored_name(name)
+        doc = ingest.parse(stored, data)  # raises IngestError with a message for the user
+        self.prepare(doc)
         folder = self.settings.seeds
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / name
-        clash = [p for p in ingest.seed_files(folder) if p.stem == doc.id]
-        if clash and not (target.exists() and target.read_bytes() == data):
-            raise ingest.IngestError(f"{name}: an article named {doc.id!r} is already indexed; rename the file")
-        write_atomic(target, data)
-        try:
-            self.refresh()
-        except Exception:
-            target.unlink(missing_ok=True)
-            raise
+        with self._build_lock:
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / stored
+            wanted = names.key(stored)
+            clash = [p for p in ingest.seed_files(folder) if names.key(p.name) == wanted]
+            if clash:
+                self._prepared.pop(doc.sha256, None)
+                raise ingest.IngestError(f"{stored}: an article named {clash[0].stem!r} is already here; "
+                                         f"rename the file")
+            ledger = provenance.read(folder)
+            ledger[stored] = provenance.Upload.now(stored, original_name or name)
+            write_atomic(target, data)
+            try:
+                provenance.write(folder, ledger)
+                self._refresh_locked()
+            except Exception:
+                target.unlink(missing_ok=True)
+                ledger.pop(stored, None)
+                provenance.write(folder, ledger)
+                raise
+            finally:
+                self._prepared.pop(doc.sha256, None)
+            if self.document(doc.id) is None:  # skipped at build (over budget): say so, keep nothing
+                target.unlink(missing_ok=True)
+                ledger.pop(stored, None)
+                provenance.write(folder, ledger)
+                why = next((w for w in self.warnings if w.startswith(f"skipped {stored}")), "it could not be indexed")
+                self._refresh_locked()
+                raise ingest.IngestError(why.removeprefix("skipped "))
         return doc
+
+    def prepare(self, doc: ingest.Document) -> None:
+        """Split, attribute and encode one document ahead of a build (outside any lock), kept by hash
+        for the next build; TooLong (an IngestError) when it is over the budget."""
+        try:
+            spans = segment.segment(doc.text, doc.body_start, self.budget)
+        except segment.TooLong as exc:
+            raise ingest.IngestError(f"{doc.id}: {exc}") from None
+        paras = segment.paragraphs(doc.text, doc.body_start)
+        who = attribute.speakers(doc.text, [(s.paragraph, s.start, s.end) for s in spans])
+        text = doc.text
+        vectors = self.embedder.encode([context(doc, w, text[s.start:s.end]) for s, w in zip(spans, who)])
+        self._prepared[doc.sha256] = _Done(vectors=vectors, spans=spans, paragraphs=paras, speakers=who)
 
     # -- loading ----------------------------------------------------------------------------------
     def _scan(self) -> dict[str, str]:
@@ -321,20 +373,31 @@ class Index:
 
     def _try_load(self, quiet: bool) -> State | None:
         """The generation CURRENT names, verified; damage is reported once, in one line."""
-        try:
-            return load_generation(current(self.settings.index))
-        except NoIndex:
-            return None
-        except IndexError_ as exc:
-            if not quiet:
-                log.warning("index %s: %s; rebuilding from the seeds", self.settings.index, exc)
-            return None
+        for attempt in range(3):
+            folder = None
+            try:
+                folder = current(self.settings.index)
+                return load_generation(folder)
+            except NoIndex:
+                return None
+            except IndexError_ as exc:
+                if attempt < 2 and folder is not None and self._current_name() != folder.name:
+                    continue  # a writer switched CURRENT and pruned this one while it was read: read the new one
+                if not quiet:
+                    log.warning("index %s: %s; rebuilding from the seeds", self.settings.index, exc)
+                return None
+        return None
+
+    def _uploads(self, seen: dict[str, str]) -> dict[str, dict]:
+        """The ledger's records of the files now present: what the manifest must agree with."""
+        return {f: u.to_dict() for f, u in provenance.read(self.settings.seeds).items() if f in seen}
 
     def _fresh(self, state: State, seen: dict[str, str]) -> bool:
         from .answerable import Calibration, available
 
         m = state.manifest
-        if m.get("model") != self.settings.model or m.get("embed") != EMBED_VERSION or m.get("seeds") != seen:
+        if m.get("model") != self.settings.model or m.get("embed") != EMBED_VERSION or m.get("seeds") != seen \
+                or (m.get("uploads") or {}) != self._uploads(seen):
             return False
         if len(state) and available() and Calibration.from_dict(m.get("calibration")) is None:  # another bank or rule: calibrate anew
             return False
@@ -376,39 +439,61 @@ class Index:
     def _build(self, seen: dict[str, str], progress: bool, previous: State | None = None) -> State:
         started = time.perf_counter()
         documents, skipped = [], {}
-        ids: set[str] = set()
-        for path in ingest.seed_files(self.settings.seeds):
+        uploads = self._uploads(seen)
+        # One article per name key (qa/names.py): a curated seed wins over an upload of the same key,
+        # then the older file over the newer (a copy planted before names were compared by key).
+        files = ingest.seed_files(self.settings.seeds)
+        owner: dict[str, Path] = {}
+
+        def age(p: Path) -> float:
+            try:
+                return p.stat().st_mtime
+            except OSError:
+                return float("inf")
+
+        for path in sorted(files, key=lambda p: (p.name in uploads, age(p), p.name)):
+            owner.setdefault(names.key(path.name), path)
+        reuse = self._reusable(previous)
+        spans, paras, speakers = [], [], []
+        for path in files:
+            first = owner[names.key(path.name)]
+            if first != path:
+                skipped[path.name] = f"skipped {path.name}: the article {first.name} already has that name"
+                log.warning(skipped[path.name])
+                continue
             try:
                 doc = ingest.load(path)
+                done = reuse.get(doc.sha256) or self._prepared.get(doc.sha256)
+                if done is None:  # new or changed file, bounded by the budget: a bad seed is skipped, not waited on
+                    text = doc.text
+                    try:
+                        found = segment.segment(text, doc.body_start, self.budget)
+                    except segment.TooLong as exc:
+                        raise ingest.IngestError(f"{path.name}: {exc}") from None
+                    done = _Done(vectors=None, spans=found, paragraphs=segment.paragraphs(text, doc.body_start),
+                                 speakers=attribute.speakers(text, [(s.paragraph, s.start, s.end) for s in found]))
             except ingest.IngestError as exc:
                 skipped[path.name] = f"skipped {exc}"
                 log.warning("skipped %s", exc)
                 continue
-            if doc.id in ids:
-                skipped[path.name] = f"skipped {path.name}: another file already has the id {doc.id!r}"
-                log.warning(skipped[path.name])
-                continue
-            ids.add(doc.id)
             documents.append(doc)
+            spans.append(done.spans)
+            paras.append(done.paragraphs)
+            speakers.append(done.speakers)
+            if done.vectors is not None and doc.sha256 not in reuse:
+                reuse[doc.sha256] = done
         self.warnings = list(skipped.values())
-        reuse = self._reusable(previous)
-        spans, paras, speakers = [], [], []
-        for d in documents:
-            old = reuse.get(d.sha256)
-            if old is not None:  # unchanged file: its sentences and speakers are what they were
-                spans.append(old.spans)
-                paras.append(old.paragraphs)
-                speakers.append(old.speakers)
-            else:
-                text = d.text
-                spans.append(segment.segment(text, d.body_start))
-                paras.append(segment.paragraphs(text, d.body_start))
-                speakers.append(attribute.speakers(text, [(s.paragraph, s.start, s.end) for s in spans[-1]]))
         fresh = [i for i, d in enumerate(documents) if d.sha256 not in reuse]
         todo = [context(documents[i], w, text[s.start:s.end])
                 for i in fresh for text in [documents[i].text] for s, w in zip(spans[i], speakers[i])]
-        embedder = self.embedder
-        encoded = embedder.encode(todo, progress=progress)
+        # sentence-transformers takes 9 s to import on a busy machine: a build with nothing new to
+        # encode (a restart that only skips a refused seed) does not load it.
+        if todo:
+            embedder = self.embedder
+            encoded, dim = embedder.encode(todo, progress=progress), embedder.dim
+        else:
+            dim = (previous.manifest.get("dim") if previous is not None else None) or self.query_encoder.dim
+            encoded = np.zeros((0, dim), np.float32)
         parts, at = [], 0
         fresh_set = set(fresh)
         for i, d in enumerate(documents):
@@ -417,7 +502,7 @@ class Index:
                 at += len(spans[i])
             else:
                 parts.append(np.asarray(reuse[d.sha256].vectors, dtype=np.float32))
-        vectors = np.concatenate(parts) if parts else np.zeros((0, embedder.dim), np.float32)
+        vectors = np.concatenate(parts) if parts else np.zeros((0, dim), np.float32)
         para_base = np.cumsum([0] + [len(p) for p in paras])
         rows = [(i, s) for i, ss in enumerate(spans) for s in ss]
         state = State(
@@ -437,8 +522,8 @@ class Index:
             manifest={},
         )
         state.manifest = {
-            "format": FORMAT, "model": self.settings.model, "embed": EMBED_VERSION, "dim": int(embedder.dim),
-            "count": len(rows), "seeds": seen, "skipped": skipped,
+            "format": FORMAT, "model": self.settings.model, "embed": EMBED_VERSION, "dim": int(dim),
+            "count": len(rows), "seeds": seen, "skipped": skipped, "uploads": uploads,
             "documents": {d.id: d.sha256 for d in documents},
             "encoded": len(todo), "seconds": round(time.perf_counter() - started, 3),
         }
@@ -449,6 +534,12 @@ class Index:
 
 
 _GENERATION = re.compile(r"gen-[0-9]{8}-[0-9]{6}-[0-9a-f]{8}")
+# Generations kept on disk: the current one and the one before, for a process that read CURRENT a
+# moment before it changed. Kept by count, not age: keeping every generation younger than 60 s let
+# 200 tiny uploads in 65 s leave 183 generations (3.1 GB). A reader in this process holds its
+# generation's files open or mapped, which deleting them does not disturb; a reader in another
+# process that loses the race reads CURRENT again (Index._try_load).
+KEEP_GENERATIONS = 2
 
 
 def current(root: Path) -> Path:
@@ -512,11 +603,20 @@ def save_generation(root: Path, state: State, extra=None) -> Path:
     state.lexical = tuple(Lexical.load(final / folder) for folder in LEXICAL)
     write_atomic(root / "CURRENT", name.encode("utf-8"))
     _fsync(root)
-    for old in root.iterdir():  # keep the one before, for a reader that opened it a moment ago
-        if old.name not in (name, ".lock", "CURRENT") and old.is_dir() and (
-                old.name.startswith(".tmp-") or old.stat().st_mtime < final.stat().st_mtime - 60):
-            shutil.rmtree(old, ignore_errors=True)
+    prune(root, keep=name)
     return final
+
+
+def prune(root: Path, keep: str | None = None) -> list[str]:
+    """Remove all but the KEEP_GENERATIONS newest generations (always keeping ``keep``, the one just
+    made current) and any half-written ``.tmp-`` folder; called with the index's file lock held, so
+    no other writer's folder is in progress. Returns the names removed."""
+    gens = sorted((p for p in root.iterdir() if p.is_dir() and _GENERATION.fullmatch(p.name)),
+                  key=lambda p: (p.name == keep, p.stat().st_mtime, p.name), reverse=True)
+    doomed = gens[KEEP_GENERATIONS:] + [p for p in root.iterdir() if p.is_dir() and p.name.startswith(".tmp-")]
+    for old in doomed:
+        shutil.rmtree(old, ignore_errors=True)
+    return [p.name for p in doomed]
 
 
 def _fsync(path: Path) -> None:

@@ -40,6 +40,10 @@ class Passage:
     answer_end: int | None = None
     confidence: float | None = None  # second stage: the probability that the articles answer with this sentence at all
     sentence_in_paragraph: int = 0  # 1-based position in its paragraph, for "paragraph 4, sentence 2"
+    # Provenance (issue 11): "upload" for an article a visitor added, with when and under what name.
+    source: str = "seed"
+    uploaded_at: str | None = None
+    original_name: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -189,13 +193,15 @@ def passage(state: State, row: int, score: float, fused: float | None = None, qu
         from .phrase import answer_span
 
         span = answer_span(question, text)
+    up = state.upload_of(d.id) or {}
     first = int(np.searchsorted(state.para, state.para[row]))  # a paragraph's rows are contiguous and in order
     return Passage(text=text, doc=d.id, title=d.title, paragraph=int(state.paragraph[row]),
                    sentence=int(state.sentence[row]), start=start, end=int(state.end[row]),
                    score=float(score), speaker=state.speaker[row], fused=None if fused is None else float(fused),
                    answer=text[span[0]:span[1]] if span else None, answer_start=start + span[0] if span else None,
                    answer_end=start + span[1] if span else None, sentence_in_paragraph=row - first + 1,
-                   confidence=None if confidence is None else float(confidence))
+                   confidence=None if confidence is None else float(confidence), source="upload" if up else "seed",
+                   uploaded_at=up.get("uploaded_at"), original_name=up.get("original_name"))
 
 
 def retrieve(question: str, k: int = 5, docs: list[str] | None = None, index: Index | None = None,
