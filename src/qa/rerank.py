@@ -45,7 +45,7 @@ _PLACE = re.compile(r"\b(in|at|near|from|to|across|outside|inside)\s+(the\s+)?[A
 
 def question_type(question: str) -> str:
     q = question.lower()
-    if re.search(r"\b(when|what year|which year|what date|what day|what time|how long ago|since when)\b", q):
+    if re.search(r"\b(when|(what|which) (year|date|day|month|decade|century|time)|how long ago|since when)\b", q):
         return "when"
     if re.search(r"\b(how many|how much|what number|what percentage|what percent|how far|how long|how old|how big|how large)\b", q):
         return "number"
