@@ -28,6 +28,15 @@ def test_the_question_weights_ship_checksummed_and_move_questions_not_sentences(
     assert float(base[0] @ embedder("all-MiniLM-L6-v2").encode(q)[0]) > 0.9999
 
 
+def test_the_shipped_bank_vectors_are_the_question_encoders_own():
+    from qa.answerable import bank, bank_vectors
+    from qa.embed import query_encoder
+
+    shipped = bank_vectors("all-MiniLM-L6-v2")
+    assert shipped.shape == (len(bank()), 384)
+    assert np.allclose(shipped[:8], query_encoder("all-MiniLM-L6-v2").encode(list(bank()[:8])), atol=1e-5)
+
+
 def test_damaged_question_weights_are_refused(tmp_path, monkeypatch):
     import qa.embed
 

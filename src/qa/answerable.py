@@ -54,12 +54,36 @@ def bank_key() -> str:
     return hashlib.sha256("\x00".join(bank()).encode("utf-8") + WEIGHTS.read_bytes()).hexdigest()[:12]
 
 
+SHIPPED_VECTORS = BANK.with_name("offtopic-vectors.npy")  # the bank through the packaged question encoder
+
+
+def _vectors_key(model: str) -> str:
+    from .embed import QUESTION_WEIGHTS
+
+    recipe = QUESTION_WEIGHTS / "recipe.json"
+    weights = json.loads(recipe.read_text(encoding="utf-8"))["sha256"] if recipe.is_file() else ""
+    return hashlib.sha256(("\x00".join(bank()) + model + weights).encode("utf-8")).hexdigest()[:16]
+
+
 @lru_cache(maxsize=2)
 def bank_vectors(model: str) -> np.ndarray:
-    """The bank's questions encoded once per process (300 questions: about 2.5 s on two cores)."""
+    """The bank's questions as vectors: shipped for the packaged model (encoding 407 questions takes
+    3 s on two cores, and every process that builds an index would pay it), encoded once per
+    process for any other."""
     from .embed import query_encoder
 
+    key = SHIPPED_VECTORS.with_suffix(".key")
+    if SHIPPED_VECTORS.is_file() and key.is_file() and key.read_text().strip() == _vectors_key(model):
+        return np.load(SHIPPED_VECTORS, allow_pickle=False)
     return query_encoder(model).encode(list(bank()))
+
+
+def write_bank_vectors(model: str) -> None:
+    """Ship the bank's vectors for the packaged model (bench/fusion.py --write)."""
+    from .embed import query_encoder
+
+    np.save(SHIPPED_VECTORS, query_encoder(model).encode(list(bank())).astype(np.float32), allow_pickle=False)
+    SHIPPED_VECTORS.with_suffix(".key").write_text(_vectors_key(model) + "\n")
 
 
 SIGNALS = ("score", "fused", "dense", "coverage")  # of a question's best candidate, as the bank records them

@@ -32,6 +32,7 @@ class Question:
     doc: str
     article: int  # position in the data file: even ones tune, odd ones test
     gold: frozenset[int]  # rows of the pooled index that contain an answer_start
+    answers: tuple[str, ...] = ()  # the answers' texts
 
 
 def write_seeds(data_file: Path, folder: Path) -> list[dict]:
@@ -69,7 +70,7 @@ def questions(articles: list[dict], index: Index, answerable: bool = True) -> li
                     if not len(hit):  # the answer starts in the space between two sentences
                         hit = np.flatnonzero(starts > at)[:1]
                     gold.update(int(rows[h]) for h in hit)
-                out.append(Question(qa["question"], doc_id, n, frozenset(gold)))
+                out.append(Question(qa["question"], doc_id, n, frozenset(gold), tuple(a["text"] for a in qa["answers"])))
             offset += len(p["context"]) + 1
     return out
 
@@ -200,6 +201,7 @@ def run(cache: Path, data: Path = DATA, progress=print, model: str | None = None
     report["minilm sentence (per article)"] = split(_per_article_ranks(qvecs @ svecs.T, qs, state), qs)
     report["bm25 (per article)"] = split(_per_article_ranks(np.stack([bm25.scores(q.text)[0] for q in qs]), qs, state), qs)
 
+    report["answer phrase"] = phrase_report(state, qs, tvecs, index.calibration, progress)
     report["paraphrases"] = paraphrase_report(index, articles, cache, progress)
     report["abstention"] = abstention(index, articles, qs, qvecs, tvecs, own_top, cache, data, progress)
     report["seed questions"] = seed_questions(cache)
@@ -207,6 +209,40 @@ def run(cache: Path, data: Path = DATA, progress=print, model: str | None = None
     (cache / "report.json").write_text(json.dumps(report, indent=1))
     (cache / "report.md").write_text(markdown(report))
     return report
+
+
+def phrase_report(state, qs: list[Question], tvecs: np.ndarray, calibration, progress) -> dict:
+    """How often the answer phrase (qa/phrase.py) is shown on the odd articles' questions whose top
+    sentence is right, and how often it is the answer: its words overlap a gold answer's by a
+    token F1 of at least 0.5. Measured for every question type the phrase can handle, shown or not."""
+    from .phrase import answer_span
+    from .rerank import question_type
+
+    progress("answer phrase: odd articles, top sentence right")
+    rank = second_stage(calibration)
+    by_type: dict[str, list[int]] = {}
+    for i, q in enumerate(qs):
+        if q.article % 2 == 0:
+            continue
+        ids, _ = rank(state, q.text, tvecs[i], None)
+        qtype = question_type(q.text)
+        if not len(ids) or int(ids[0]) not in q.gold or qtype == "other":
+            continue
+        sentence = state.text(int(ids[0]))
+        span = answer_span(q.text, sentence, types=(qtype,))
+        row = by_type.setdefault(qtype, [0, 0, 0])
+        row[0] += 1
+        if span:
+            row[1] += 1
+            row[2] += max(_f1(sentence[span[0]:span[1]], a) for a in q.answers) >= 0.5
+    return {t: {"questions": n, "shown": shown / n if n else 0.0, "precision": right / shown if shown else None}
+            for t, (n, shown, right) in by_type.items()}
+
+
+def _f1(a: str, b: str) -> float:
+    x, y = a.lower().split(), b.lower().split()
+    common = sum(min(x.count(w), y.count(w)) for w in set(x))
+    return 0.0 if not common else 2 * common / (len(x) + len(y))
 
 
 PARAPHRASES = REPO / "bench" / "paraphrases"
@@ -434,6 +470,13 @@ def markdown(report: dict) -> str:
                 z3 = f"{m['zero r@3']:.3f}" if m["zero r@3"] is not None else ""
                 lines.append(f"| {name} | {p['questions']} ({p['zero overlap']} zero) | {p['mean overlap']:.2f} | "
                              f"{method} | {m['r@1']:.3f} | {m['r@3']:.3f} | {z1} | {z3} |")
+    ph = report.get("answer phrase", {})
+    if ph:
+        lines += ["", "Answer phrase (qa/phrase.py) on the odd articles' questions whose top sentence is right:", "",
+                  "| question type | questions | phrase shown | of those, the answer (token F1 >= 0.5) |", "|---|---|---|---|"]
+        for t, m in ph.items():
+            prec = f"{m['precision']:.1%}" if m["precision"] is not None else ""
+            lines.append(f"| {t} | {m['questions']:,} | {m['shown']:.1%} | {prec} |")
     a = report["abstention"]
     lines += ["", "Abstention at each index size (ours: the second stage's confidence, against this index's "
               "calibration; no calibration: the same rule with average calibration figures; before: the first stage "

@@ -26,7 +26,7 @@ from .index import State
 from .retrieve import Signals, _saturate
 
 WEIGHTS = Path(__file__).resolve().parent / "models" / "second-stage.json"
-SECOND_STAGE = 30  # candidates re-read: past 30, the gold sentence of a question is in the top 30 first-stage hits 97% of the time
+SECOND_STAGE = 30  # re-read a question: the first stage's top 10 already holds its answer for 95% of SQuAD questions (qa eval, R@10)
 
 FEATURES = ("dense", "dense_rel", "dense_rank", "dense_neighbour", "bm25", "para_bm25", "coverage", "para_coverage",
             "bm25_x_coverage", "para_x_coverage", "dense_x_uncovered", "type_match", "log_length", "fused", "fused_rel",
