@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "add":
             from .library import add
 
-            doc = add(index, args.target, allow_local=True)  # the operator's own command: local URLs allowed
+            doc = add(index, args.target, allow_local=True, visitor=False)  # the operator's own command: local URLs allowed, curated
             rows = index.state.rows_of(doc.id)
             print(f"added {doc.id}: {doc.title} ({plural(len(rows), 'sentence')})")
             return 0

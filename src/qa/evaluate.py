@@ -427,7 +427,7 @@ def abstention(index, articles, qs, qvecs, tvecs, own_top, cache, data, progress
 
 def seed_questions(cache: Path) -> dict:
     """Questions written by hand about the seed article, each with the sentence that answers it."""
-    from .answer import threshold
+    from .answer import evidence, threshold
     from .retrieve import retrieve
 
     index = Index(seeds=SEEDS, index=cache / "seed-index")
@@ -437,7 +437,7 @@ def seed_questions(cache: Path) -> dict:
         hits = retrieve(q, k=3, index=index)
         first += hits[0].sentence == gold
         top3 += gold in [h.sentence for h in hits]
-        answered += hits[0].score >= threshold(index)
+        answered += evidence(hits[0]) >= threshold(index)
     n = len(pairs)
     return {"questions": n, "first": first / n, "top 3": top3 / n, "answered (not abstained)": answered / n}
 

@@ -296,7 +296,7 @@ class Index:
             self._state = self._build(seen, progress, previous=state)
         return True
 
-    def add(self, name: str, data: bytes, original_name: str | None = None) -> ingest.Document:
+    def add(self, name: str, data: bytes, original_name: str | None = None, visitor: bool = True) -> ingest.Document:
         """Validate an uploaded article, write it into the seeds folder and index it; nothing changes
         on error (IngestError says why, in one line).
 
@@ -304,7 +304,8 @@ class Index:
         never shadows one already there. The costly steps (parse, split, attribute, encode) run
         before the lock, so one large upload never holds up another's name check; the check, the
         write, the ledger and the rebuild run under it, so two uploads of one new name cannot both be
-        told "Added" (before: one of the two files was lost in 2 of 3 tries).
+        told "Added" (before: one of the two files was lost in 2 of 3 tries). ``visitor=False`` is
+        the operator's own ``qa add``: a curated article, so no upload is recorded for it.
         """
         stored = names.stored_name(name)
         doc = ingest.parse(stored, data)  # raises IngestError with a message for the user
@@ -320,22 +321,26 @@ class Index:
                 raise ingest.IngestError(f"{stored}: an article named {clash[0].stem!r} is already here; "
                                          f"rename the file")
             ledger = provenance.read(folder)
-            ledger[stored] = provenance.Upload.now(stored, original_name or name)
+            if visitor:
+                ledger[stored] = provenance.Upload.now(stored, original_name or name)
             write_atomic(target, data)
             try:
-                provenance.write(folder, ledger)
+                if visitor:
+                    provenance.write(folder, ledger)
                 self._refresh_locked()
             except Exception:
                 target.unlink(missing_ok=True)
-                ledger.pop(stored, None)
-                provenance.write(folder, ledger)
+                if visitor:
+                    ledger.pop(stored, None)
+                    provenance.write(folder, ledger)
                 raise
             finally:
                 self._prepared.pop(doc.sha256, None)
             if self.document(doc.id) is None:  # skipped at build (over budget): say so, keep nothing
                 target.unlink(missing_ok=True)
-                ledger.pop(stored, None)
-                provenance.write(folder, ledger)
+                if visitor:
+                    ledger.pop(stored, None)
+                    provenance.write(folder, ledger)
                 why = next((w for w in self.warnings if w.startswith(f"skipped {stored}")), "it could not be indexed")
                 self._refresh_locked()
                 raise ingest.IngestError(why.removeprefix("skipped "))

@@ -72,12 +72,13 @@ def remove(index: Index, doc_id: str) -> Path:
     return path
 
 
-def add(index: Index, target: str, *, allow_local: bool | None = None) -> ingest.Document:
+def add(index: Index, target: str, *, allow_local: bool | None = None, visitor: bool = True) -> ingest.Document:
     """Index a local file (.txt, .md, .html, .pdf, .docx) or a web page by URL.
 
     ``allow_local=True`` is for the operator's own command line (``qa add``), which may fetch from
     their intranet or a test server on 127.0.0.1. The default, for a server acting for a visitor,
-    refuses local addresses unless QA_FETCH_LOCAL=1 (see qa/fetch.py).
+    refuses local addresses unless QA_FETCH_LOCAL=1 (see qa/fetch.py). ``visitor=False`` (the
+    operator's command) adds a curated article, not one marked as a visitor's upload.
     """
     if sources.is_url(target):
         url = target.strip()
@@ -91,4 +92,4 @@ def add(index: Index, target: str, *, allow_local: bool | None = None) -> ingest
         if not path.is_file():
             raise LibraryError(f"{target}: no such file (give a .txt, .md, .html, .pdf or .docx file, or an http(s) URL)")
         name, data = path.name, path.read_bytes()
-    return index.add(name, data)
+    return index.add(name, data, visitor=visitor)

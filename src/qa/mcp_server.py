@@ -61,8 +61,18 @@ class PassageOut(TypedDict):
     sentence: Annotated[int, Field(description="sentence number within the article, from 0")]
     start: Annotated[int, Field(description="character offset of the sentence in the article")]
     end: int
-    score: Annotated[float, Field(description="relevance; answer treats below its threshold as not an answer")]
+    score: Annotated[float, Field(description="second stage: probability (0-1) that this is the sentence that answers")]
     speaker: Annotated[str | None, Field(description="who is quoted or reported, in full; null if nobody")]
+    fused: Annotated[float | None, Field(description="the first stage's score, kept beside the second stage's")]
+    answer: Annotated[str | None, Field(description="the words that answer (a date, a number), when clear")]
+    answer_start: Annotated[int | None, Field(description="character offset of answer in the article")]
+    answer_end: int | None
+    confidence: Annotated[float | None, Field(description="probability that the articles answer the question with "
+                                                          "this sentence; below answer's threshold: not covered")]
+    sentence_in_paragraph: Annotated[int, Field(description="sentence number within its paragraph, from 1")]
+    source: Annotated[str, Field(description='"seed" (curated) or "upload" (added by a visitor of the web chat)')]
+    uploaded_at: Annotated[str | None, Field(description="when a visitor uploaded it (UTC, ISO 8601)")]
+    original_name: Annotated[str | None, Field(description="the uploaded file's own name")]
 
 
 class AnswerOut(TypedDict):
@@ -71,7 +81,7 @@ class AnswerOut(TypedDict):
                                                  "the one passage given is the closest, not an answer")]
     question: str
     searched: Annotated[str, Field(description="the question as searched")]
-    threshold: Annotated[float, Field(description="the score below which it abstains")]
+    threshold: Annotated[float, Field(description="the confidence below which it abstains")]
     note: Annotated[str | None, Field(description="why there is nothing to quote, when more specific")]
     passages: list[PassageOut]
 
