@@ -96,6 +96,7 @@ def main(argv=None) -> int:
     ap.add_argument("--cache", type=Path, default=ROOT / "bench" / "out" / "eval")
     ap.add_argument("--write", action="store_true", help="write src/qa/models/second-stage.json")
     ap.add_argument("--C", type=float, default=1.0)
+    ap.add_argument("--masked-weight", type=float, default=0.0, help="weight of a masked copy in the ranking fit")
     ap.add_argument("--answerable-only", action="store_true", help="keep the ranking rule, refit answerability")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
@@ -123,10 +124,13 @@ def main(argv=None) -> int:
     train_items = [(t, d, g) for t, d, g, _ in even] + masks + para_even * 3
     train_vecs = np.concatenate([np.stack([v for *_, v in even]), mv] + [pev] * 3)
     X, y, g, first_tr, _ = gather(state, train_items, train_vecs)
-    # A masked copy counts 0.3 of a real question: it teaches the rule not to trust overlap alone,
-    # without making it forget that on most real questions overlap is good evidence.
+    # Masked copies (the question without the words it shares with its answer) are not used by the
+    # rule by default: at weight 0.3 they taught it that coverage of the question is evidence
+    # *against* a sentence (its coefficient turned negative), and "Who did Zelensky commend?" lost
+    # its answer, which shares "commend" with it, to a sentence that shares nothing. The even
+    # paraphrases carry the low-overlap cases instead.
     n_real = len(even)
-    weight = np.where(g < n_real, 1.0, np.where(g < n_real + len(masks), 0.3, 1.0))
+    weight = np.where(g < n_real, 1.0, np.where(g < n_real + len(masks), args.masked_weight, 1.0))
     mean, scale = X.mean(0), X.std(0) + 1e-9
     clf = LogisticRegression(C=args.C, max_iter=3000).fit((X - mean) / scale, y, sample_weight=weight)
     rank_rule = Rule(mean, scale, clf.coef_[0], float(clf.intercept_[0]))
@@ -152,7 +156,8 @@ def main(argv=None) -> int:
         items = [(q, "", g) for q, g, _ in paraphrase_items("seed", None, ss)]
         report("seed paraphrases", items, encode(seed_index, [q for q, _, _ in items]), st=ss)
     fitted = {"features": list(FEATURES), "model": args.model, "rank": rank_rule.to_dict(),
-              "fitted on": "even SQuAD v1.1 dev articles: questions, masked copies, paraphrases x3", "C": args.C}
+              "fitted on": "even SQuAD v1.1 dev articles: questions, paraphrases x3, masked copies at weight "
+                           f"{args.masked_weight}", "C": args.C}
     out = ROOT / "src" / "qa" / "models" / "second-stage.json"
     if args.write:
         out.parent.mkdir(parents=True, exist_ok=True)
