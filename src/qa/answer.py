@@ -101,19 +101,30 @@ def highlight_spans(text: str, stems: tuple[str, ...]) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m, s in zip(matches, stemmed) if s in wanted and m.group().lower() not in _stopwords()]
 
 
+def pieces(text: str, stems: tuple[str, ...], phrase: tuple[int, int] | None = None) -> list[tuple[str, str | None]]:
+    """The quote cut into (text, kind) pieces that join back to it exactly: kind "phrase" for the
+    words that answer, "match" for words matching the question, None for the rest. The Markdown
+    here and the HTML of qa/display.py render the same pieces, each with its own escaping."""
+    if phrase is not None:
+        a, b = phrase
+        return pieces(text[:a], stems) + [(text[a:b], "phrase")] + pieces(text[b:], stems)
+    out, pos = [], 0
+    for a, b in highlight_spans(text, stems):
+        out += [(text[pos:a], None), (text[a:b], "match")]
+        pos = b
+    return [p for p in out + [(text[pos:], None)] if p[0]]
+
+
 def emphasised(text: str, stems: tuple[str, ...], phrase: tuple[int, int] | None = None) -> str:
     """The quote as Markdown with matching words in bold and the answering phrase in bold italics;
     the words themselves are unchanged."""
-    if phrase is not None:
-        a, b = phrase
-        return emphasised(text[:a], stems) + f"***{escape_markdown(text[a:b])}***" + emphasised(text[b:], stems)
-    out, pos = [], 0
-    for a, b in highlight_spans(text, stems):
-        out.append(escape_markdown(text[pos:a]))
-        out.append(f"**{escape_markdown(text[a:b])}**")
-        pos = b
-    out.append(escape_markdown(text[pos:]))
-    return "".join(out)
+    wrap = {None: "{}", "match": "**{}**", "phrase": "***{}***"}
+    return "".join(wrap[kind].format(escape_markdown(t)) for t, kind in pieces(text, stems, phrase))
+
+
+def phrase_of(p: Passage) -> tuple[int, int] | None:
+    """The answer phrase's span within the quote, if the second stage marked one."""
+    return (p.answer_start - p.start, p.answer_end - p.start) if p.answer_start is not None else None
 
 
 def attribution(p: Passage) -> str:
@@ -136,7 +147,7 @@ def render_markdown(res: Answer) -> str:
     if res.abstained:
         blocks.append("**The articles do not cover this question.** Closest, but not an answer:")
     for p in res.passages:
-        phrase = (p.answer_start - p.start, p.answer_end - p.start) if p.answer_start is not None and not res.abstained else None
+        phrase = phrase_of(p) if not res.abstained else None
         blocks.append(f"> {emphasised(p.text, res.terms, phrase)}\n>\n> {attribution(p)}")
     return "\n\n".join(blocks)
 
