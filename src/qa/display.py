@@ -6,7 +6,8 @@ that was not verbatim: bold inside escaped text showed literal asterisks (``<**s
 the visitor's own question was fetched. Here the Chatbot renders HTML with Markdown off
 (``render_markdown=False``) and Gradio's sanitiser on; every string from an article, a title or
 a question passes through ``html.escape`` and nothing else, and the only tags are the ones this
-module writes (``blockquote``, ``p``, ``b``, ``i``, ``mark``, ``span``): never an ``a`` or an ``img``.
+module writes (``blockquote``, ``p``, ``b``, ``i``, ``mark``, ``span``, and ``button`` for copying a
+citation or re-asking a question, its text in a ``data-`` attribute): never an ``a`` or an ``img``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import html
 
 from .answer import Answer, highlight_spans
+from .cite import citation
 from .provenance import label
 from .retrieve import Passage
 
@@ -33,28 +35,64 @@ def emphasised(text: str, stems: tuple[str, ...]) -> str:
     return "".join(out)
 
 
-def attribution(p: Passage) -> str:
+def relevance(score: float) -> str:
+    """A plain label for a passage's score (the second stage's probability that it answers)."""
+    if score >= 0.6:
+        return "strong match"
+    if score >= 0.3:
+        return "fair match"
+    return "weak match"
+
+
+def where(p: Passage) -> str:
+    """"paragraph 4, sentence 2": the sentence counted within its paragraph, as a reader counts it."""
+    return f"paragraph {p.paragraph}" + (f", sentence {p.sentence_in_paragraph}" if p.sentence_in_paragraph else "")
+
+
+def copy_button(p: Passage) -> str:
+    """A small button whose data-cite is the plain-text citation (qa/cite.py); the page's script copies it."""
+    return f"<button type='button' class='copy-cite' data-cite='{esc(citation(p))}' title='Copy quote and citation'>Copy</button>"
+
+
+def attribution(p: Passage, closest: bool = False) -> str:
     who = f"<b>{esc(p.speaker)}</b>, " if p.speaker else ""
     note = label(p.source, p.uploaded_at, p.original_name)
     upload = f" · <b class='upload'>⚠ {esc(note)}</b>" if note else ""
-    return (f"— {who}<i>{esc(p.title)}</i>, paragraph {p.paragraph}, sentence {p.sentence + 1}"
-            f" · score {p.score:.2f}{upload}")
+    score = (f"<span class='rel closest' title='score {p.score:.2f}'>closest, not an answer</span>" if closest
+             else f"<span class='rel' title='score {p.score:.2f}'>{relevance(p.score)}</span>")
+    return f"— {who}<i>{esc(p.title)}</i>, {where(p)} · {score}{upload} {copy_button(p)}"
 
 
-def reply(res: Answer) -> str:
-    """The whole reply: an optional note, then each quote with its attribution on the next line."""
+def reply(res: Answer, corrected: str | None = None, original: str | None = None) -> str:
+    """The whole reply: an optional note, then each quote with its attribution on the next line.
+    ``corrected``: the spelling-corrected question that was answered instead of ``original``."""
     if res.note:
         return f"<p><b>{esc(res.note)}</b></p>"
     if not res.passages:
         return "<p>The articles do not cover this question: there are no articles to search.</p>"
     blocks = []
+    if corrected:
+        blocks.append(f"<p class='spelling'>Showing results for <b>{esc(corrected)}</b>. "
+                      f"<button type='button' class='reask' data-q='{esc(original)}'>Search instead for "
+                      f"{esc(original)}</button></p>")
     if res.searched and res.searched != res.question:
         blocks.append(f"<p><i>Searched for: {esc(res.searched)}</i></p>")
     if res.abstained:
         blocks.append("<p><b>The articles do not cover this question.</b> Closest, but not an answer:</p>")
     for p in res.passages:
-        blocks.append(f"<blockquote>{emphasised(p.text, res.terms)}</blockquote><p class='attr'>{attribution(p)}</p>")
+        cls = " class='closest'" if res.abstained else ""
+        text = esc(p.text) if res.abstained else emphasised(p.text, res.terms)
+        blocks.append(f"<blockquote{cls}>{text}</blockquote><p class='attr'>{attribution(p, res.abstained)}</p>")
     return "".join(blocks)
+
+
+def passages(items: list[Passage], empty: str = "Nothing found.") -> str:
+    """Quotes with their citations (a speaker's quotes), escaped, with copy buttons."""
+    if not items:
+        return message(empty)
+    return "".join(f"<blockquote>{esc(p.text)}</blockquote><p class='attr'>— "
+                   f"{f'<b>{esc(p.speaker)}</b>, ' if p.speaker else ''}<i>{esc(p.title)}</i>, {where(p)} "
+                   f"{copy_button(p)}</p>" for p in items)
 
 
 def message(text: str, lead: str | None = None) -> str:
