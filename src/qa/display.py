@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 
-from .answer import Answer, highlight_spans
+from .answer import Answer, evidence, highlight_spans
 from .cite import citation
 from .provenance import label
 from .retrieve import Passage
@@ -35,13 +35,21 @@ def emphasised(text: str, stems: tuple[str, ...]) -> str:
     return "".join(out)
 
 
-def relevance(score: float) -> str:
-    """A plain label for a passage's score (the second stage's probability that it answers)."""
-    if score >= 0.6:
+def relevance(p: Passage) -> str:
+    """A plain label for how well a quote answers: from the second stage's confidence that the
+    articles answer with it (what abstention compares, qa/answer.py's evidence), else the score.
+    Passage.score alone (the probability that this very sentence answers) is low even for right
+    answers (0.16 for the regiment Zelensky commended), so it is shown only in the tooltip."""
+    value = evidence(p)
+    if value >= 0.9:
         return "strong match"
-    if score >= 0.3:
+    if value >= 0.6:
         return "fair match"
     return "weak match"
+
+
+def tooltip(p: Passage) -> str:
+    return f"score {p.score:.2f}" + (f", confidence {p.confidence:.2f}" if p.confidence is not None else "")
 
 
 def where(p: Passage) -> str:
@@ -58,8 +66,8 @@ def attribution(p: Passage, closest: bool = False) -> str:
     who = f"<b>{esc(p.speaker)}</b>, " if p.speaker else ""
     note = label(p.source, p.uploaded_at, p.original_name)
     upload = f" · <b class='upload'>⚠ {esc(note)}</b>" if note else ""
-    score = (f"<span class='rel closest' title='score {p.score:.2f}'>closest, not an answer</span>" if closest
-             else f"<span class='rel' title='score {p.score:.2f}'>{relevance(p.score)}</span>")
+    score = (f"<span class='rel closest' title='{tooltip(p)}'>closest, not an answer</span>" if closest
+             else f"<span class='rel' title='{tooltip(p)}'>{relevance(p)}</span>")
     return f"— {who}<i>{esc(p.title)}</i>, {where(p)} · {score}{upload} {copy_button(p)}"
 
 
