@@ -289,7 +289,7 @@ def labels(page, elem: str) -> list[str]:
 def choose(page, elem: str, text: str) -> None:
     """Pick an option of a Gradio dropdown by its visible text."""
     page.click(f"#{elem} input")
-    page.locator("ul.options li", has_text=text).first.click()
+    page.locator(f"#{elem} [role=option]", has_text=text).first.click()
 
 
 def passage_of(url: str, question: str):
@@ -359,11 +359,11 @@ def test_numbers_read_as_a_person_counts_and_a_closest_sentence_is_not_dressed_a
     assert "score 0." not in reply.inner_text()
     markdown = Client(server[0], verbose=False).predict("Which regiment did Zelensky commend?", None, None, api_name="/chat")
     assert "paragraph 4, sentence 2" in markdown
+    answered_bg = reply.locator("blockquote mark").first.evaluate("m => getComputedStyle(m).backgroundColor")
     far = ask(page, "What is the capital of Australia?")
     assert "do not cover" in far.inner_text()
     assert far.locator(".rel").first.inner_text() == "closest, not an answer"
     assert far.locator("blockquote.closest").count() == 1 and far.locator("blockquote mark").count() == 0
-    answered_bg = reply.locator("blockquote mark").first.evaluate("m => getComputedStyle(m).backgroundColor")
     closest_style = far.locator("blockquote").first.evaluate("b => getComputedStyle(b).fontStyle")
     assert answered_bg == "rgb(255, 241, 168)" and closest_style == "italic"
 
@@ -380,9 +380,9 @@ def test_the_copy_button_copies_exactly_the_plain_text_citation(browser, server)
     want = citation(passage_of(server[0], "Which regiment did Zelensky commend?"))
     assert want.startswith(f"“{REGIMENT}” — Volodymyr Zelensky, ") and want.endswith("paragraph 4, sentence 2")
     button = reply.locator("button.copy-cite").first
-    assert button.get_attribute("data-cite") == want
+    assert button.locator(".cite-text").text_content() == want
     button.click()
-    page.wait_for_function("() => document.querySelector('#chat .bot button.copy-cite').innerText === 'Copied'")
+    page.wait_for_function("() => document.querySelector('#chat .bot button.copy-cite').innerText.trim() === 'Copied'")
     assert page.evaluate("() => navigator.clipboard.readText()") == want
     context.close()
 

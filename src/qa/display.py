@@ -7,7 +7,7 @@ the visitor's own question was fetched. Here the Chatbot renders HTML with Markd
 (``render_markdown=False``) and Gradio's sanitiser on; every string from an article, a title or
 a question passes through ``html.escape`` and nothing else, and the only tags are the ones this
 module writes (``blockquote``, ``p``, ``b``, ``i``, ``mark``, ``span``, and ``button`` for copying a
-citation or re-asking a question, its text in a ``data-`` attribute): never an ``a`` or an ``img``.
+citation or re-asking a question, its text in a hidden ``span``): never an ``a`` or an ``img``.
 """
 
 from __future__ import annotations
@@ -58,8 +58,10 @@ def where(p: Passage) -> str:
 
 
 def copy_button(p: Passage) -> str:
-    """A small button whose data-cite is the plain-text citation (qa/cite.py); the page's script copies it."""
-    return f"<button type='button' class='copy-cite' data-cite='{esc(citation(p))}' title='Copy quote and citation'>Copy</button>"
+    """A small button carrying the plain-text citation (qa/cite.py) in a hidden span, which the page's
+    script copies (Gradio's sanitiser drops data- attributes, and keeps text)."""
+    return (f"<button type='button' class='copy-cite' title='Copy quote and citation'><span class='label'>Copy</span>"
+            f"<span class='cite-text'>{esc(citation(p))}</span></button>")
 
 
 def attribution(p: Passage, closest: bool = False) -> str:
@@ -81,8 +83,8 @@ def reply(res: Answer, corrected: str | None = None, original: str | None = None
     blocks = []
     if corrected:
         blocks.append(f"<p class='spelling'>Showing results for <b>{esc(corrected)}</b>. "
-                      f"<button type='button' class='reask' data-q='{esc(original)}'>Search instead for "
-                      f"{esc(original)}</button></p>")
+                      f"<button type='button' class='reask'>Search instead for "
+                      f"<span class='q-text'>{esc(original)}</span></button></p>")
     if res.searched and res.searched != res.question:
         blocks.append(f"<p><i>Searched for: {esc(res.searched)}</i></p>")
     if res.abstained:

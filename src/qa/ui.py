@@ -48,13 +48,13 @@ SCROLL_TO_QUOTE = """() => { const box = document.querySelector('#article .artic
   const top = m.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
   box.scrollTop = Math.max(0, top - box.clientHeight / 2); }"""
 # Copy a quote's citation (its data-cite, qa/cite.py's text) and re-ask a question as typed
-# (data-q), by one delegated listener: the chat's HTML carries data, never script.
+# (a hidden span in the button), by one delegated listener: the chat's HTML carries data, never script.
 HEAD = """<script>
 document.addEventListener('click', (e) => {
   const copy = e.target.closest && e.target.closest('button.copy-cite');
   if (copy) {
-    const text = copy.getAttribute('data-cite');
-    const done = () => { copy.textContent = 'Copied'; setTimeout(() => { copy.textContent = 'Copy'; }, 1500); };
+    const text = copy.querySelector('.cite-text').textContent, label = copy.querySelector('.label');
+    const done = () => { label.textContent = 'Copied'; setTimeout(() => { label.textContent = 'Copy'; }, 1500); };
     if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, () => {});
     else { const t = document.createElement('textarea'); t.value = text; document.body.appendChild(t); t.select();
            document.execCommand('copy'); t.remove(); done(); }
@@ -63,7 +63,7 @@ document.addEventListener('click', (e) => {
   const again = e.target.closest && e.target.closest('button.reask');
   if (again) {
     const box = document.querySelector('#question textarea');
-    box.value = again.getAttribute('data-q'); box.dispatchEvent(new Event('input', {bubbles: true}));
+    box.value = again.querySelector('.q-text').textContent; box.dispatchEvent(new Event('input', {bubbles: true}));
     setTimeout(() => document.querySelector('#ask-exact').click(), 50);
   }
 });
@@ -93,6 +93,7 @@ CSS = """
   background: #f6f6f6; cursor: pointer; }
 .reask { margin-left: .3em; }
 #ask-exact { display: none !important; }
+.copy-cite .cite-text { display: none; }
 @media (max-width: 640px) { .article { max-height: 420px; } }
 .upload, .article .upload { color: #a33; }
 """
