@@ -395,10 +395,10 @@ def test_pdf_and_docx_files_several_at_once_are_added_and_a_refused_file_says_wh
     (tmp_path / "harbour.pdf").write_bytes(make_pdf())
     (tmp_path / "orchard.docx").write_bytes(make_docx())
     page.set_input_files("#upload input[type=file]", [str(tmp_path / "harbour.pdf"), str(tmp_path / "orchard.docx")])
-    page.wait_for_function("() => (document.querySelector('#upload-status')?.innerText.match(/Added/g) || []).length == 2",
-                           timeout=120_000)
+    page.wait_for_function("() => (document.querySelector('#upload-status')?.innerText.match(/Added|refused/g) || []).length == 2",
+                           timeout=300_000)
     status = page.locator("#upload-status").inner_text()
-    assert "Added Harbour wall to be rebuilt" in status and "Added Orchard saved by a village vote" in status
+    assert "Added Harbour wall to be rebuilt" in status and "Added Orchard saved by a village vote" in status, status
     reply = ask(page, "How much of the harbour wall did the sea take?").inner_text()
     assert '"The sea took forty metres of the wall in one night," said harbour master Rui Tavares.' in reply
     status = upload(page, tmp_path, "minutes.zip", b"PK\x03\x04 not an article")
