@@ -539,3 +539,12 @@ def test_the_desktop_screenshot_shows_an_answered_question(page):
     page.wait_for_timeout(800)
     assert REGIMENT in page.locator("#article mark").all_inner_texts()
     page.screenshot(path=str(DOCS / "answer.png"))
+
+
+def test_with_uploads_off_the_page_has_no_way_to_add_fetch_or_delete(seed_index):
+    from qa.ui import build
+
+    ids = lambda demo: {c.get("props", {}).get("elem_id") for c in demo.get_config_file()["components"]}
+    assert {"upload", "url", "fetch", "delete"} <= ids(build(seed_index, uploads=True))
+    assert not {"upload", "url", "fetch", "delete"} & ids(build(seed_index, uploads=False))
+    assert {"docs", "reading", "speakers"} <= ids(build(seed_index, uploads=False))
