@@ -525,6 +525,8 @@ def test_on_a_phone_the_answer_stays_in_view_and_the_article_comes_below(browser
     assert page.evaluate("() => window.scrollY") < 200
     best = reply.locator("blockquote").first.bounding_box()
     question = page.locator("#question textarea").bounding_box()
+    asked = page.locator("#chat .user").last.bounding_box()
+    assert asked["y"] >= 0 and asked["y"] + asked["height"] <= 844, asked
     assert best["y"] >= 0 and best["y"] + best["height"] <= 844, best
     assert question["y"] >= 0 and question["y"] + question["height"] <= 844, question
     assert page.locator("#article").bounding_box()["y"] > question["y"]

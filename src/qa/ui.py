@@ -43,10 +43,16 @@ EXAMPLES = [
 MAX_UPLOAD = "2mb"
 # The best quote is brought into view inside the article panel's own scroll, never by scrolling the
 # page: on a phone the article is below the chat, and scrollIntoView jumped ~1,000 px away from the answer.
-SCROLL_TO_QUOTE = """() => { const box = document.querySelector('#article .article');
-  const m = box && box.querySelector('mark'); if (!m) return;
-  const top = m.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
-  box.scrollTop = Math.max(0, top - box.clientHeight / 2); }"""
+SCROLL_TO_QUOTE = """() => setTimeout(() => {
+  const box = document.querySelector('#article .article'), m = box && box.querySelector('mark');
+  if (m) box.scrollTop = Math.max(0, m.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop
+                                    - box.clientHeight / 2);
+  const asked = [...document.querySelectorAll('#chat .user')].pop();  // the chat shows the question and the
+  let sc = asked && asked.parentElement;                              // reply's start, not the reply's end
+  while (sc && sc !== document.body && !(sc.scrollHeight > sc.clientHeight && /auto|scroll/.test(getComputedStyle(sc).overflowY)))
+    sc = sc.parentElement;
+  if (sc && sc !== document.body) sc.scrollTop += asked.getBoundingClientRect().top - sc.getBoundingClientRect().top - 8;
+}, 150)"""
 # Copy a quote's citation (its data-cite, qa/cite.py's text) and re-ask a question as typed
 # (a hidden span in the button), by one delegated listener: the chat's HTML carries data, never script.
 HEAD = """<script>
@@ -399,8 +405,10 @@ def build(index: Index, uploads: bool = True, limits: Limits | None = None):
                                       interactive=True)
                 article = gr.HTML(article_html(index, None, first_id), elem_id="article")
                 if uploads:
+                    # No file_types filter: Gradio drops a file of another type in the browser with no word
+                    # in the status; here the server refuses it and says why, in one line.
                     with gr.Accordion("Add an article (.txt, .md, .html, .pdf, .docx, or a web page)", open=False):
-                        file = gr.File(file_types=SUFFIXES, file_count="multiple", type="filepath", elem_id="upload")
+                        file = gr.File(file_count="multiple", type="filepath", elem_id="upload")
                         with gr.Row():
                             url = gr.Textbox(placeholder="https://… a news article's address", show_label=False,
                                              scale=4, max_length=2000, elem_id="url")
