@@ -51,7 +51,7 @@ SCROLL_TO_QUOTE = """() => setTimeout(() => {
   let sc = asked && asked.parentElement;                              // reply's start, not the reply's end
   while (sc && sc !== document.body && !(sc.scrollHeight > sc.clientHeight && /auto|scroll/.test(getComputedStyle(sc).overflowY)))
     sc = sc.parentElement;
-  if (sc && sc !== document.body) sc.scrollTop += asked.getBoundingClientRect().top - sc.getBoundingClientRect().top - 8;
+  if (sc && sc !== document.body) sc.scrollTop += asked.getBoundingClientRect().top - sc.getBoundingClientRect().top - 36;
 }, 150)"""
 # Copy a quote's citation (its data-cite, qa/cite.py's text) and re-ask a question as typed
 # (a hidden span in the button), by one delegated listener: the chat's HTML carries data, never script.
@@ -385,7 +385,7 @@ def build(index: Index, uploads: bool = True, limits: Limits | None = None):
             with gr.Column(scale=3, min_width=320):
                 chat = gr.Chatbot(label="Answers", height=520, sanitize_html=True, allow_tags=False, render_markdown=False,
                                   latex_delimiters=[], elem_id="chat", buttons=["copy"],
-                                  feedback_options=None)
+                                  feedback_options=None, autoscroll=False)  # SCROLL_TO_QUOTE scrolls to the question
                 with gr.Row():
                     msg = gr.Textbox(placeholder="Ask about the articles, e.g. Who did Zelensky commend?",
                                      show_label=False, scale=5, max_length=2000, elem_id="question", submit_btn=False)
