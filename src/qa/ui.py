@@ -44,7 +44,7 @@ MAX_UPLOAD = "2mb"
 # The best quote is brought into view inside the article panel's own scroll, never by scrolling the
 # page: on a phone the article is below the chat, and scrollIntoView jumped ~1,000 px away from the answer.
 SCROLL_TO_QUOTE = """() => setTimeout(() => {
-  const box = document.querySelector('#article .article'), m = box && box.querySelector('mark');
+  const box = document.querySelector('#article .article'), m = box && (box.querySelector('mark.top') || box.querySelector('mark'));
   if (m) box.scrollTop = Math.max(0, m.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop
                                     - box.clientHeight / 2);
   const asked = [...document.querySelectorAll('#chat .user')].pop();  // the chat shows the question and the
