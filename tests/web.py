@@ -92,7 +92,8 @@ def upload_http(url: str, name: str, data: bytes, docs: list[str] | None = None,
     config = json.loads(http(url, "/config")[1])
     dep = next(d for d in config["dependencies"] if any(t[1] == "upload" for t in d["targets"]))
     session = uuid.uuid4().hex
-    join = {"data": [{"path": path, "orig_name": name, "meta": {"_type": "gradio.FileData"}}, docs or []],
+    files = [{"path": path, "orig_name": name, "meta": {"_type": "gradio.FileData"}}]  # the field takes several
+    join = {"data": [files, docs or [], None],  # the files, the articles searched, the article being read
             "fn_index": dep["id"], "trigger_id": dep["targets"][0][0], "session_hash": session, "event_data": None}
     status, body = http(url, "/gradio_api/queue/join", json.dumps(join).encode(), {"Content-Type": "application/json"})
     if status != 200:

@@ -132,7 +132,7 @@ def attribution(p: Passage) -> str:
 
     who = f"**{escape_markdown(p.speaker)}**, " if p.speaker else ""
     note = label(p.source, p.uploaded_at, p.original_name)
-    return (f"— {who}*{escape_markdown(p.title)}*, paragraph {p.paragraph}, sentence {p.sentence + 1}"
+    return (f"— {who}*{escape_markdown(p.title)}*, paragraph {p.paragraph}, sentence {p.sentence_in_paragraph or p.sentence + 1}"
             f" · score {p.score:.2f}" + (f" · **{escape_markdown(note)}**" if note else ""))
 
 

@@ -6,14 +6,16 @@ that was not verbatim: bold inside escaped text showed literal asterisks (``<**s
 the visitor's own question was fetched. Here the Chatbot renders HTML with Markdown off
 (``render_markdown=False``) and Gradio's sanitiser on; every string from an article, a title or
 a question passes through ``html.escape`` and nothing else, and the only tags are the ones this
-module writes (``blockquote``, ``p``, ``b``, ``i``, ``mark``, ``span``): never an ``a`` or an ``img``.
+module writes (``blockquote``, ``p``, ``b``, ``i``, ``mark``, ``span``, and ``button`` for copying a
+citation or re-asking a question, its text in a hidden ``span``): never an ``a`` or an ``img``.
 """
 
 from __future__ import annotations
 
 import html
 
-from .answer import Answer, highlight_spans
+from .answer import Answer, evidence, highlight_spans
+from .cite import citation
 from .provenance import label
 from .retrieve import Passage
 
@@ -33,28 +35,74 @@ def emphasised(text: str, stems: tuple[str, ...]) -> str:
     return "".join(out)
 
 
-def attribution(p: Passage) -> str:
+def relevance(p: Passage) -> str:
+    """A plain label for how well a quote answers: from the second stage's confidence that the
+    articles answer with it (what abstention compares, qa/answer.py's evidence), else the score.
+    Passage.score alone (the probability that this very sentence answers) is low even for right
+    answers (0.16 for the regiment Zelensky commended), so it is shown only in the tooltip."""
+    value = evidence(p)
+    if value >= 0.9:
+        return "strong match"
+    if value >= 0.6:
+        return "fair match"
+    return "weak match"
+
+
+def tooltip(p: Passage) -> str:
+    return f"score {p.score:.2f}" + (f", confidence {p.confidence:.2f}" if p.confidence is not None else "")
+
+
+def where(p: Passage) -> str:
+    """"paragraph 4, sentence 2": the sentence counted within its paragraph, as a reader counts it."""
+    return f"paragraph {p.paragraph}" + (f", sentence {p.sentence_in_paragraph}" if p.sentence_in_paragraph else "")
+
+
+def copy_button(p: Passage) -> str:
+    """A small button carrying the plain-text citation (qa/cite.py) in a hidden span, which the page's
+    script copies (Gradio's sanitiser drops data- attributes, and keeps text)."""
+    return (f"<button type='button' class='copy-cite' title='Copy quote and citation'><span class='label'>Copy</span>"
+            f"<span class='cite-text'>{esc(citation(p))}</span></button>")
+
+
+def attribution(p: Passage, closest: bool = False) -> str:
     who = f"<b>{esc(p.speaker)}</b>, " if p.speaker else ""
     note = label(p.source, p.uploaded_at, p.original_name)
     upload = f" · <b class='upload'>⚠ {esc(note)}</b>" if note else ""
-    return (f"— {who}<i>{esc(p.title)}</i>, paragraph {p.paragraph}, sentence {p.sentence + 1}"
-            f" · score {p.score:.2f}{upload}")
+    score = (f"<span class='rel closest' title='{tooltip(p)}'>closest, not an answer</span>" if closest
+             else f"<span class='rel' title='{tooltip(p)}'>{relevance(p)}</span>")
+    return f"— {who}<i>{esc(p.title)}</i>, {where(p)} · {score}{upload} {copy_button(p)}"
 
 
-def reply(res: Answer) -> str:
-    """The whole reply: an optional note, then each quote with its attribution on the next line."""
+def reply(res: Answer, corrected: str | None = None, original: str | None = None) -> str:
+    """The whole reply: an optional note, then each quote with its attribution on the next line.
+    ``corrected``: the spelling-corrected question that was answered instead of ``original``."""
     if res.note:
         return f"<p><b>{esc(res.note)}</b></p>"
     if not res.passages:
         return "<p>The articles do not cover this question: there are no articles to search.</p>"
     blocks = []
+    if corrected:
+        blocks.append(f"<p class='spelling'>Showing results for <b>{esc(corrected)}</b>. "
+                      f"<button type='button' class='reask'>Search instead for "
+                      f"<span class='q-text'>{esc(original)}</span></button></p>")
     if res.searched and res.searched != res.question:
         blocks.append(f"<p><i>Searched for: {esc(res.searched)}</i></p>")
     if res.abstained:
         blocks.append("<p><b>The articles do not cover this question.</b> Closest, but not an answer:</p>")
     for p in res.passages:
-        blocks.append(f"<blockquote>{emphasised(p.text, res.terms)}</blockquote><p class='attr'>{attribution(p)}</p>")
+        cls = " class='closest'" if res.abstained else ""
+        text = esc(p.text) if res.abstained else emphasised(p.text, res.terms)
+        blocks.append(f"<blockquote{cls}>{text}</blockquote><p class='attr'>{attribution(p, res.abstained)}</p>")
     return "".join(blocks)
+
+
+def passages(items: list[Passage], empty: str = "Nothing found.") -> str:
+    """Quotes with their citations (a speaker's quotes), escaped, with copy buttons."""
+    if not items:
+        return message(empty)
+    return "".join(f"<blockquote>{esc(p.text)}</blockquote><p class='attr'>— "
+                   f"{f'<b>{esc(p.speaker)}</b>, ' if p.speaker else ''}<i>{esc(p.title)}</i>, {where(p)} "
+                   f"{copy_button(p)}</p>" for p in items)
 
 
 def message(text: str, lead: str | None = None) -> str:

@@ -41,7 +41,40 @@ EXAMPLES = [
     "Where is Demidovka?",
 ]
 MAX_UPLOAD = "2mb"
-SCROLL_TO_QUOTE = "() => { const m = document.querySelector('#article mark'); if (m) m.scrollIntoView({block: 'center'}); }"
+# The best quote is brought into view inside the article panel's own scroll, never by scrolling the
+# page: on a phone the article is below the chat, and scrollIntoView jumped ~1,000 px away from the answer.
+SCROLL_TO_QUOTE = """() => setTimeout(() => {
+  const box = document.querySelector('#article .article'), m = box && (box.querySelector('mark.top') || box.querySelector('mark'));
+  if (m) box.scrollTop = Math.max(0, m.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop
+                                    - box.clientHeight / 2);
+  const asked = [...document.querySelectorAll('#chat .user')].pop();  // the chat shows the question and the
+  let sc = asked && asked.parentElement;                              // reply's start, not the reply's end
+  while (sc && sc !== document.body && !(sc.scrollHeight > sc.clientHeight && /auto|scroll/.test(getComputedStyle(sc).overflowY)))
+    sc = sc.parentElement;
+  if (sc && sc !== document.body) sc.scrollTop += asked.getBoundingClientRect().top - sc.getBoundingClientRect().top - 36;
+}, 150)"""
+# Copy a quote's citation (its data-cite, qa/cite.py's text) and re-ask a question as typed
+# (a hidden span in the button), by one delegated listener: the chat's HTML carries data, never script.
+HEAD = """<script>
+document.addEventListener('click', (e) => {
+  const copy = e.target.closest && e.target.closest('button.copy-cite');
+  if (copy) {
+    const text = copy.querySelector('.cite-text').textContent, label = copy.querySelector('.label');
+    const done = () => { label.textContent = 'Copied'; setTimeout(() => { label.textContent = 'Copy'; }, 1500); };
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, () => {});
+    else { const t = document.createElement('textarea'); t.value = text; document.body.appendChild(t); t.select();
+           document.execCommand('copy'); t.remove(); done(); }
+    return;
+  }
+  const again = e.target.closest && e.target.closest('button.reask');
+  if (again) {
+    const box = document.querySelector('#question textarea');
+    box.value = again.querySelector('.q-text').textContent; box.dispatchEvent(new Event('input', {bubbles: true}));
+    setTimeout(() => document.querySelector('#ask-exact').click(), 50);
+  }
+});
+</script>"""
+SUFFIXES = [".txt", ".md", ".html", ".htm", ".pdf", ".docx"]
 QUEUE_SIZE = int(os.environ.get("QA_QUEUE_SIZE", "32"))  # bounded: a flood gets "busy", not a pile-up
 UPLOADS_AT_ONCE = 3  # one indexing, two waiting for the lock; more are told the server is busy
 SHOWN_MESSAGES = 40  # the chat keeps its last 20 exchanges, so what the page sends back stays small
@@ -59,6 +92,15 @@ CSS = """
 #chat .bot blockquote { font-family: Georgia, 'Times New Roman', serif; margin: .4em 0; }
 #chat .bot blockquote mark { background: #fff1a8; font-weight: 600; }
 #chat .bot .attr { margin: 0 0 .8em 0; color: #444; }
+#chat .bot blockquote.closest { font-style: italic; color: #555; border-left: 3px dashed #bbb; }
+#chat .bot .rel { font-size: .85em; color: #2a6a2a; }
+#chat .bot .rel.closest { color: #8a5a00; }
+.copy-cite, .reask { font: 12px system-ui, sans-serif; padding: 0 .5em; border: 1px solid #bbb; border-radius: 4px;
+  background: #f6f6f6; cursor: pointer; }
+.reask { margin-left: .3em; }
+#ask-exact { display: none !important; }
+.copy-cite .cite-text { display: none; }
+@media (max-width: 640px) { .article { max-height: 420px; } }
 .upload, .article .upload { color: #a33; }
 """
 
@@ -104,18 +146,37 @@ class InputError(ValueError):
 def build(index: Index, uploads: bool = True, limits: Limits | None = None):
     import gradio as gr
 
+    from . import library, sources
+    from . import speakers as speaking
+    from .spelling import suggest
+
     limits = limits or Limits.from_env()
     articles_this_hour = Window(limits.uploads_per_hour)
     upload_slots = threading.BoundedSemaphore(UPLOADS_AT_ONCE)
 
     def choices() -> list[tuple[str, str]]:
+        """(title, id) of every article the index holds now; the id only where two titles are alike."""
         state = index.state
-        return [((d.title if d.title == d.id else f"{d.title} ({d.id})") + (" · uploaded" if state.upload_of(d.id) else ""),
+        seen = {}
+        for d in state.documents:
+            seen[d.title] = seen.get(d.title, 0) + 1
+        return [(d.title + (f" ({d.id})" if seen[d.title] > 1 else "") + (" · uploaded" if state.upload_of(d.id) else ""),
                  d.id) for d in state.documents]
+
+    def speaker_choices() -> list[tuple[str, str]]:
+        return [(f"{s.name} ({s.quotes} quote{'s' if s.quotes != 1 else ''})", s.name) for s in speaking.speakers(index)]
 
     def known(docs: list[str] | None) -> list[str]:
         ids = {d.id for d in index.state.documents}
         return [d for d in docs or [] if d in ids]
+
+    def library_updates(selected: list[str] | None = None, reading: str | None = None, all_docs: bool = False):
+        """The selector, the article chooser and the speakers, as the index holds them now."""
+        ids = [d.id for d in index.state.documents]
+        value = ids if all_docs else known(selected)
+        reading = reading if reading in ids else (ids[0] if ids else None)
+        return (gr.update(choices=choices(), value=value), gr.update(choices=choices(), value=reading),
+                gr.update(choices=speaker_choices(), value=None))
 
     def check_lists(history: object, docs: object) -> None:
         """Caps checked before any work, so a 100,000-entry list is refused, not echoed or searched."""
@@ -136,48 +197,151 @@ def build(index: Index, uploads: bool = True, limits: Limits | None = None):
                 out.append(html.unescape(str(content)))  # shown escaped (display.question)
         return out
 
-    def respond(message: str, history: list, docs: list[str] | None):
+    def respond(message: str, history: list, docs: list[str] | None, spell: bool = True):
         history = list(history or [])[-SHOWN_MESSAGES:]
         if not isinstance(message, str) or not message.strip():
-            return "", history, gr.skip()
-        try:
-            res = converse(user_questions(history) + [message], docs=known(docs) or None, index=index)
-            text = display.reply(res)
-        except ValueError as exc:
-            refused("question", exc)
-            res, text = None, display.message(short(exc, 300), lead="Cannot answer:")
-        history += [{"role": "user", "content": display.question(message)}, {"role": "assistant", "content": text}]
-        return "", history[-SHOWN_MESSAGES:], article_html(index, res) if res is not None else gr.skip()
-
-    def refuse_upload(why: str):
-        refused("upload", why)
-        return display.message(f"{why}. Nothing was changed.", lead="Upload refused:"), gr.skip(), None
-
-    def upload(path: str | None, selected: list[str] | None):
-        if not path:
-            return gr.skip(), gr.skip(), gr.skip()
-        name = Path(path).name
-        try:
-            if not upload_slots.acquire(blocking=False):
-                return refuse_upload("the server is busy indexing other uploads; try again in a minute")
+            return "", history, gr.skip(), gr.skip()
+        chosen = known(docs)
+        res = None
+        if not chosen:  # an empty selection is not "all": say so
+            text = display.message("choose at least one article to search (tick it under “Search in”).",
+                                   lead="Cannot answer:")
+        else:
             try:
-                if not articles_this_hour.take():
-                    return refuse_upload(f"this server takes at most {limits.uploads_per_hour} articles an hour")
-                try:  # Gradio already refused anything over MAX_UPLOAD; parsing checks the rest
-                    with open(path, "rb") as f:
-                        doc = index.add(name, f.read(), original_name=name)
-                except (IngestError, OSError) as exc:
-                    articles_this_hour.give_back()
-                    return refuse_upload(short(exc, 300))
-            finally:
-                upload_slots.release()
+                earlier = user_questions(history)
+                res = converse(earlier + [message], docs=chosen, index=index)
+                text = display.reply(res)
+                if spell and res.abstained and not res.note:
+                    fixed = suggest(message, index)
+                    if fixed and fixed != message:
+                        better = converse(earlier + [fixed], docs=chosen, index=index)
+                        if not better.abstained:
+                            res, text = better, display.reply(better, corrected=fixed, original=message)
+            except ValueError as exc:
+                refused("question", exc)
+                res, text = None, display.message(short(exc, 300), lead="Cannot answer:")
+        history += [{"role": "user", "content": display.question(message)}, {"role": "assistant", "content": text}]
+        if res is None or not res.passages:
+            return "", history[-SHOWN_MESSAGES:], gr.skip(), gr.skip()
+        return "", history[-SHOWN_MESSAGES:], article_html(index, res), res.passages[0].doc
+
+    def respond_exact(message: str, history: list, docs: list[str] | None):
+        return respond(message, history, docs, spell=False)
+
+    def read(doc_id: str | None):
+        return article_html(index, None, doc_id) if doc_id else gr.skip()
+
+    def refused_line(why: str) -> str:
+        refused("upload", why)
+        return display.message(f"{why}. Nothing was changed.", lead="Upload refused:")
+
+    def take_slot() -> str | None:
+        """Why an upload cannot start now, or None with a slot and one of this hour's articles taken."""
+        if not upload_slots.acquire(blocking=False):
+            return "the server is busy indexing other uploads; try again in a minute"
+        if not articles_this_hour.take():
+            upload_slots.release()
+            return f"this server takes at most {limits.uploads_per_hour} articles an hour"
+        return None
+
+    def add_one(name: str, read_bytes) -> tuple[str, str | None]:
+        """(status line, new doc id or None) of one article added through index.add."""
+        why = take_slot()
+        if why:
+            return refused_line(why), None
+        try:
+            try:
+                name, data, original = read_bytes()
+                doc = index.add(name, data, original_name=original)
+            except (IngestError, OSError, ValueError) as exc:
+                articles_this_hour.give_back()
+                why = short(exc, 300)
+                return refused_line(why if why.startswith(name) else f"{short(name, 120)}: {why}"), None
         finally:
-            Path(path).unlink(missing_ok=True)  # read once; the cache keeps nothing it no longer needs
-        stored = next(p.name for p in index.settings.seeds.iterdir() if p.stem == doc.id)
-        keep = known(selected) + [doc.id]
-        status = (f"<p>Added <b>{html.escape(doc.title)}</b> as <code>{html.escape(stored)}</code> "
-                  f"({len(index.state.rows_of(doc.id))} sentences), marked as an upload in every quote. Ask away.</p>")
-        return status, gr.update(choices=choices(), value=known(keep)), None
+            upload_slots.release()
+        stored = next((p.name for p in index.settings.seeds.iterdir() if p.stem == doc.id), doc.id)
+        return (f"<p>Added <b>{html.escape(doc.title)}</b> as <code>{html.escape(stored)}</code> "
+                f"({len(index.state.rows_of(doc.id))} sentences), marked as an upload in every quote. Ask away.</p>"), doc.id
+
+    def finish(lines: list[str], added: list[str], selected: list[str] | None, reading: str | None):
+        sel, chooser, who = library_updates(known(selected) + added, added[-1] if added else reading)
+        article_out = article_html(index, None, added[-1]) if added else gr.skip()
+        return "".join(lines), sel, chooser, who, article_out
+
+    def upload(paths, selected: list[str] | None, reading: str | None):
+        if not paths:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        paths = [paths] if isinstance(paths, str) else list(paths)
+        lines, added = [], []
+        for path in paths:
+            name = Path(path).name
+
+            def load(path=path, name=name):
+                if Path(name).suffix.lower() not in SUFFIXES:
+                    raise IngestError(f"{name}: unsupported file type {Path(name).suffix or '(none)'}; "
+                                      f"use {', '.join(SUFFIXES)}")
+                with open(path, "rb") as f:  # Gradio already refused anything over MAX_UPLOAD
+                    return name, f.read(), name
+            try:
+                line, doc_id = add_one(name, load)
+            finally:
+                Path(path).unlink(missing_ok=True)  # read once; the cache keeps nothing it no longer needs
+            lines.append(line)
+            if doc_id:
+                added.append(doc_id)
+        return (*finish(lines, added, selected, reading), None)
+
+    def fetch_url(url: str, selected: list[str] | None, reading: str | None):
+        url = (url or "").strip()
+        if not url:
+            return display.message("type a web page's address, starting http:// or https://", lead="Fetch refused:"), \
+                gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        if not sources.is_url(url) or len(url) > 2000:
+            return refused_line(f"{short(url, 80)} is not an http(s) address"), gr.skip(), gr.skip(), gr.skip(), \
+                gr.skip(), gr.skip()
+
+        def load():
+            name, data = sources.fetch_article(url)  # qa.fetch: local addresses refused unless QA_FETCH_LOCAL=1
+            existing = index.settings.seeds / name
+            if existing.exists():
+                raise IngestError(f"{short(url, 120)} was already added as {existing.stem}")
+            return name, data, url
+        line, doc_id = add_one(url, load)
+        return (*finish([line], [doc_id] if doc_id else [], selected, reading), "" if doc_id else gr.skip())
+
+    def delete(doc_id: str | None, selected: list[str] | None):
+        if not doc_id:
+            return display.message("no article chosen; nothing was deleted.", lead="Delete:"), gr.skip(), gr.skip(), \
+                gr.skip(), gr.skip()
+        doc = index.document(doc_id)
+        title = doc.title if doc else doc_id
+        try:
+            library.remove(index, doc_id)
+        except (ValueError, OSError) as exc:
+            refused("delete", exc)
+            return display.message(short(exc, 300), lead="Delete refused:"), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        sel, chooser, who = library_updates(selected, None)
+        first = index.state.documents[0].id if index.state.documents else None
+        return (f"<p>Deleted <b>{html.escape(title)}</b>.</p>", sel, chooser, who, article_html(index, None, first))
+
+    def show_speaker(name: str | None):
+        if not name:
+            return ""
+        try:
+            found = speaking.quotes(index, name)
+        except ValueError as exc:
+            return display.message(short(exc, 300), lead="No such speaker:")
+        return (f"<p><b>{display.esc(name)}</b>: {len(found)} quote{'s' if len(found) != 1 else ''}</p>"
+                + display.passages(found))
+
+    def on_load(selected: list[str] | None, reading: str | None):
+        try:
+            index.refresh()  # articles added or removed by another process (qa add, qa remove) are listed too
+        except Exception as exc:  # a broken seed must not blank the page; the old index stays in use
+            log.warning("refresh on page load failed: %s", short(exc))
+        sel, chooser, who = library_updates(None, None, all_docs=True)
+        ids = [d.id for d in index.state.documents]
+        return sel, chooser, who, article_html(index, None, ids[0] if ids else None)
 
     def api_error(what: str, exc: Exception):
         refused(what, exc)
@@ -201,43 +365,86 @@ def build(index: Index, uploads: bool = True, limits: Limits | None = None):
         except ValueError as exc:
             raise api_error("/chat", exc) from None
 
+    def api_speakers() -> list[dict]:
+        """Every speaker with the number of sentences attributed to them, most quoted first."""
+        return [s.to_dict() for s in speaking.speakers(index)]
+
+    def api_quotes(name: str | None = None) -> list[dict]:
+        """Every sentence attributed to the speaker (a unique part of a name will do), in article order."""
+        try:
+            if isinstance(name, str) and len(name) > 200:
+                raise InputError(f"a speaker's name is at most 200 characters, not {len(name):,}")
+            return [p.to_dict() for p in speaking.quotes(index, name)]
+        except ValueError as exc:
+            raise api_error("/quotes", exc) from None
+
+    first_id = index.state.documents[0].id if index.state.documents else None
     with gr.Blocks(title="article-qa: quotes with attribution", delete_cache=(max(1, CACHE_SECONDS // 2), CACHE_SECONDS)) as demo:
         gr.Markdown("## Ask the articles\nEvery answer is a verbatim quote, with who said it and where it stands.")
         with gr.Row():
-            with gr.Column(scale=3):
+            with gr.Column(scale=3, min_width=320):
                 chat = gr.Chatbot(label="Answers", height=520, sanitize_html=True, allow_tags=False, render_markdown=False,
                                   latex_delimiters=[], elem_id="chat", buttons=["copy"],
-                                  feedback_options=None)
+                                  feedback_options=None, autoscroll=False)  # SCROLL_TO_QUOTE scrolls to the question
                 with gr.Row():
                     msg = gr.Textbox(placeholder="Ask about the articles, e.g. Who did Zelensky commend?",
                                      show_label=False, scale=5, max_length=2000, elem_id="question", submit_btn=False)
                     send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                    exact = gr.Button("Ask as typed", elem_id="ask-exact")
                 gr.Markdown("Try:")
                 with gr.Row():
                     example_buttons = [gr.Button(q, size="sm", elem_classes=["example"]) for q in EXAMPLES]
-            with gr.Column(scale=2):
+                with gr.Accordion("Speakers", open=False, elem_id="speakers-panel"):
+                    who = gr.Dropdown(choices=speaker_choices(), value=None, label="Everything one speaker said",
+                                      elem_id="speakers", interactive=True)
+                    said = gr.HTML(elem_id="speaker-quotes")
+            with gr.Column(scale=2, min_width=320):
                 docs = gr.CheckboxGroup(choices=choices(), value=[d.id for d in index.state.documents],
                                         label="Search in", elem_id="docs")
-                article = gr.HTML(article_html(index, None), elem_id="article")
+                reading = gr.Dropdown(choices=choices(), value=first_id, label="Read an article", elem_id="reading",
+                                      interactive=True)
+                article = gr.HTML(article_html(index, None, first_id), elem_id="article")
                 if uploads:
-                    with gr.Accordion("Add an article (.txt, .md, .html)", open=False):
-                        file = gr.File(file_types=[".txt", ".md", ".html", ".htm"], type="filepath", elem_id="upload")
+                    # No file_types filter: Gradio drops a file of another type in the browser with no word
+                    # in the status; here the server refuses it and says why, in one line.
+                    with gr.Accordion("Add an article (.txt, .md, .html, .pdf, .docx, or a web page)", open=False):
+                        file = gr.File(file_count="multiple", type="filepath", elem_id="upload")
+                        with gr.Row():
+                            url = gr.Textbox(placeholder="https://… a news article's address", show_label=False,
+                                             scale=4, max_length=2000, elem_id="url")
+                            fetch = gr.Button("Fetch", scale=1, elem_id="fetch")
                         status = gr.HTML(elem_id="upload-status")
-        asked = [send.click(respond, [msg, chat, docs], [msg, chat, article], api_visibility="private"),
-                 msg.submit(respond, [msg, chat, docs], [msg, chat, article], api_visibility="private")]
+                    with gr.Accordion("Delete an article", open=False):
+                        remove = gr.Button("Delete the article shown above", variant="stop", elem_id="delete")
+                        removed = gr.HTML(elem_id="delete-status")
+        ask_io = ([msg, chat, docs], [msg, chat, article, reading])
+        asked = [send.click(respond, *ask_io, api_visibility="private"),
+                 msg.submit(respond, *ask_io, api_visibility="private"),
+                 exact.click(respond_exact, *ask_io, api_visibility="private")]
         for b, q in zip(example_buttons, EXAMPLES):
             asked.append(b.click(lambda q=q: q, None, msg, api_visibility="private").then(
-                respond, [msg, chat, docs], [msg, chat, article], api_visibility="private"))
-        for event in asked:  # bring the best quote into view in the article
+                respond, *ask_io, api_visibility="private"))
+        for event in asked:  # bring the best quote into view in the article panel (not the page)
             event.then(None, js=SCROLL_TO_QUOTE)
+        reading.input(read, reading, article, api_visibility="private", queue=False)
+        who.input(show_speaker, who, said, api_visibility="private", queue=False)
         if uploads:  # not queued behind questions, nor they behind it: bounded by upload_slots instead
-            file.upload(upload, [file, docs], [status, docs, file], api_visibility="private",
+            lib = [status, docs, reading, who, article]
+            file.upload(upload, [file, docs, reading], lib + [file], api_visibility="private",
                         concurrency_limit=None, concurrency_id="uploads")
-        # A new tab lists what the index holds now, never an id that is not in it.
-        demo.load(lambda: gr.update(choices=choices(), value=[d.id for d in index.state.documents]), None, docs,
-                  api_visibility="private", queue=False)
+            for ev in (fetch.click, url.submit):
+                ev(fetch_url, [url, docs, reading], lib + [url], api_visibility="private",
+                   concurrency_limit=None, concurrency_id="uploads")
+            remove.click(delete, [reading, docs], [removed, docs, reading, who, article], api_visibility="private",
+                         concurrency_limit=None, concurrency_id="uploads",
+                         js="(d, s) => confirm('Delete this article from the library? Its file is removed and the "
+                            "index rebuilt.') ? [d, s] : [null, s]")
+        # Every page load lists what the index holds now, never an id that is not in it.
+        demo.load(on_load, [docs, reading], [docs, reading, who, article], api_visibility="private", queue=False)
         gr.api(api_retrieve, api_name="retrieve")
         gr.api(api_chat, api_name="chat")
+        gr.api(api_speakers, api_name="speakers")
+        gr.api(api_quotes, api_name="quotes")
     return demo
 
 
@@ -283,13 +490,13 @@ def serve(index: Index, host: str = "127.0.0.1", port: int = 7860, block: bool =
     hosts = allowed_hosts(host, extra_hosts)
     api = {}
     for fn_index, fn in demo.fns.items():  # the public API's functions, by name and by index
-        if fn.api_name in ("retrieve", "chat"):
+        if fn.api_name in ("retrieve", "chat", "speakers", "quotes"):
             params = tuple(inspect.signature(fn.fn).parameters)
             api[fn.api_name] = api[fn_index] = (fn.api_name, params)
     log.info("web chat on http://%s:%d (uploads %s, login %s; hosts %s)", host, port, "on" if uploads else "off",
              "on" if auth else "off", ", ".join(hosts))
     demo.launch(server_name=host, server_port=port, share=False, show_error=False, max_file_size=MAX_UPLOAD,
-                enable_monitoring=False, blocked_paths=blocked, footer_links=["api"], css=CSS,
+                enable_monitoring=False, blocked_paths=blocked, footer_links=["api"], css=CSS, head=HEAD,
                 prevent_thread_lock=not block, quiet=True, auth=auth,
                 app_kwargs={"middleware": [Middleware(Guard, hosts=hosts, limits=limits, uploads=uploads, api=api)]})
     return demo
