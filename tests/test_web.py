@@ -86,6 +86,12 @@ def test_a_question_is_answered_with_the_verbatim_quote_its_speaker_and_the_arti
     print(f"screenshot: {SHOTS / 'answer.png'}")
 
 
+def test_the_words_that_answer_are_marked_inside_the_quote(page):
+    reply = ask(page, "When did Zelensky make the acknowledgment?")
+    assert reply.locator("mark.answer").first.inner_text() == "Monday"
+    assert "The acknowledgment came during Zelensky's nightly address on Monday" in reply.inner_text()
+
+
 def test_clicking_an_example_asks_it(page):
     page.get_by_role("button", name="What did Trump say about Russia?").click()
     page.wait_for_function("() => /match/.test(document.querySelector('#chat .bot')?.innerText || '')", timeout=60_000)

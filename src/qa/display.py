@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 
-from .answer import Answer, evidence, highlight_spans
+from .answer import Answer, evidence, phrase_of, pieces
 from .cite import citation
 from .provenance import label
 from .retrieve import Passage
@@ -24,15 +24,11 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=True).replace("\n", " ")
 
 
-def emphasised(text: str, stems: tuple[str, ...]) -> str:
-    """The quote, escaped, with the words that match the question in <mark>; the words are unchanged."""
-    out, pos = [], 0
-    for a, b in highlight_spans(text, stems):
-        out.append(esc(text[pos:a]))
-        out.append(f"<mark>{esc(text[a:b])}</mark>")
-        pos = b
-    out.append(esc(text[pos:]))
-    return "".join(out)
+def emphasised(text: str, stems: tuple[str, ...], phrase: tuple[int, int] | None = None) -> str:
+    """The quote, escaped, with the words that match the question in <mark> and the words that
+    answer (qa/phrase.py) in <mark class='answer'>; the words themselves are unchanged."""
+    wrap = {None: "{}", "match": "<mark>{}</mark>", "phrase": "<mark class='answer' title='the answer'>{}</mark>"}
+    return "".join(wrap[kind].format(esc(t)) for t, kind in pieces(text, stems, phrase))
 
 
 def relevance(p: Passage) -> str:
@@ -91,7 +87,7 @@ def reply(res: Answer, corrected: str | None = None, original: str | None = None
         blocks.append("<p><b>The articles do not cover this question.</b> Closest, but not an answer:</p>")
     for p in res.passages:
         cls = " class='closest'" if res.abstained else ""
-        text = esc(p.text) if res.abstained else emphasised(p.text, res.terms)
+        text = esc(p.text) if res.abstained else emphasised(p.text, res.terms, phrase_of(p))
         blocks.append(f"<blockquote{cls}>{text}</blockquote><p class='attr'>{attribution(p, res.abstained)}</p>")
     return "".join(blocks)
 

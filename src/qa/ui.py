@@ -91,6 +91,7 @@ CSS = """
 #chat .bot b { font-size: 1em; }
 #chat .bot blockquote { font-family: Georgia, 'Times New Roman', serif; margin: .4em 0; }
 #chat .bot blockquote mark { background: #fff1a8; font-weight: 600; }
+#chat .bot blockquote mark.answer { background: #c8efc0; text-decoration: underline; }
 #chat .bot .attr { margin: 0 0 .8em 0; color: #444; }
 #chat .bot blockquote.closest { font-style: italic; color: #555; border-left: 3px dashed #bbb; }
 #chat .bot .rel { font-size: .85em; color: #2a6a2a; }
