@@ -47,5 +47,7 @@ def test_follow_ups_resolve_pronouns_against_the_previous_answer(seed_index):
     assert sorted(quoted) == [18, 19, 20]
     res = converse(talk + ["What else did he say?"], k=1, index=seed_index)
     assert res.abstained and str(res) == "**The articles quote nothing else from Emil Kastehelmi.**"
+    res = converse(talk + ["What else did he say?", "Who is he?"], k=1, index=seed_index)  # the speaker is kept
+    assert res.searched == "Who is Emil Kastehelmi?" and res.passages[0].speaker == "Emil Kastehelmi"
     res = converse(["What did Trump say about Russia?", "What did he say?"], index=seed_index)
     assert [p.speaker for p in res.passages] == ["Donald Trump"]

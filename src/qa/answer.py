@@ -58,6 +58,7 @@ class Answer:
     searched: str | None = None  # the question as searched, when a follow-up was resolved ("he" -> a name)
     note: str | None = None  # why there is nothing to quote, when that is more specific than "not covered"
     shown: frozenset = frozenset()  # (doc, sentence) quoted so far in this conversation, for "what else"
+    about: str | None = None  # the speaker a follow-up was resolved to, kept when nothing more is quoted
 
     def to_dict(self) -> dict:
         return {"question": self.question, "searched": self.searched or self.question, "abstained": self.abstained,
@@ -65,8 +66,11 @@ class Answer:
 
     @property
     def speaker(self) -> str | None:
-        """Who the answer is about, for the next question's "he" or "she"."""
-        return None if self.abstained or not self.passages else self.passages[0].speaker
+        """Who the answer is about, for the next question's "he" or "she": after "What else did he
+        say?" found nothing more, still the person it was about."""
+        if self.abstained or not self.passages:
+            return self.about
+        return self.passages[0].speaker
 
     def __str__(self) -> str:
         return render_markdown(self)
@@ -180,7 +184,8 @@ def answer(question: str, k: int = 3, docs: list[str] | None = None, index: Inde
         hits = [h for h in hits if h.speaker == speaker][:k]
         if not hits:
             return Answer(question=question, passages=(), abstained=True, terms=terms(searched), searched=searched,
-                          note=f"The articles quote nothing{' else' if seen else ''} from {speaker}.", shown=seen)
+                          note=f"The articles quote nothing{' else' if seen else ''} from {speaker}.", shown=seen,
+                          about=speaker)
         abstained = False  # attribution, not similarity, is the evidence that these answer the question
     else:
         hits = hits[:k]
