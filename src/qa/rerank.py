@@ -2,14 +2,16 @@
 
 The first stage adds saturated BM25 to the dense cosine with fixed weights, so on a question that
 shares no content word with its answer, one shared word in some other sentence ("papal visit" ->
-"led the papal army") outweighs the whole spread of the dense score. The second stage scores each
-candidate with a logistic rule over features that say *how much of the question* the lexical
-match explains (IDF-weighted coverage of the question's terms, in the sentence and in its
-paragraph), the dense score relative to the best candidate's, and whether the sentence holds the
-kind of thing the question asks for (a date for "when", a number for "how many", a name for
-"who"). The rule is fitted by ``bench/fusion.py`` on the even-numbered SQuAD dev articles, on
-copies of their questions with the shared words removed, and on hand-written even-article
-paraphrases; its weights ship as ``qa/models/second-stage.json``.
+"led the papal army") outweighs the whole spread of the dense score: on hand-written paraphrases
+of the odd SQuAD articles it put the right sentence first for 14% (0% of those sharing no word
+with it), where the dense score alone did for 37%. The second stage scores each candidate with a
+logistic rule over features that say *how much of the question* the lexical match explains
+(IDF-weighted coverage of the question's terms, in the sentence and in its paragraph), the dense
+score relative to the best candidate's, and whether the sentence holds the kind of thing the
+question asks for (a date for "when", a number for "how many", a name for "who"): 32% (9%) on
+those paraphrases, and MRR 0.830 -> 0.836 on pooled SQuAD (qa eval). The rule is fitted by
+``bench/fusion.py`` on the even-numbered SQuAD dev articles' questions and the hand-written
+even-article paraphrases; its weights ship as ``qa/models/second-stage.json``.
 """
 
 from __future__ import annotations
