@@ -162,10 +162,12 @@ def main(argv=None) -> int:
     if args.write:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(fitted | {"answerable": None}, indent=1) + "\n")
+        import qa.answerable
         import qa.rerank
         from qa.answerable import write_bank_vectors
 
         qa.rerank.rule.cache_clear()
+        qa.answerable.bank_key.cache_clear()
         write_bank_vectors(args.model)
         fitted["answerable"] = fit_answerable(index, qs, qv, even)
         out.write_text(json.dumps(fitted, indent=1) + "\n")

@@ -49,8 +49,10 @@ def bank() -> tuple[str, ...]:
     return tuple(json.loads(BANK.read_text(encoding="utf-8")))
 
 
+@lru_cache(maxsize=1)
 def bank_key() -> str:
-    """Names the bank and the second-stage rule together: either changed, an index calibrates anew."""
+    """Names the bank and the second-stage rule together: either changed, an index calibrates anew.
+    Read once per process: every question checks its index's calibration against it."""
     from .rerank import WEIGHTS
 
     return hashlib.sha256("\x00".join(bank()).encode("utf-8") + WEIGHTS.read_bytes()).hexdigest()[:12]
