@@ -49,7 +49,7 @@ def gather(state, items, qvecs, rows_of=None):
     from qa.rerank import SECOND_STAGE, features, shortlist
     from qa.retrieve import candidates
 
-    X, y, group, first, cand_rows = [], [], [], [], []
+    X, y, group, first = [], [], [], []
     for i, (q, doc, gold) in enumerate(items):
         rows = rows_of(doc) if rows_of else None
         sig = candidates(state, q, qvecs[i], SECOND_STAGE, rows)
@@ -60,8 +60,7 @@ def gather(state, items, qvecs, rows_of=None):
         group.append(np.full(len(sub.rows), i))
         hit = np.flatnonzero(lab)
         first.append(hit[0] + 1 if len(hit) else 0)
-        cand_rows.append(sub)
-    return np.concatenate(X), np.concatenate(y), np.concatenate(group), np.array(first), cand_rows
+    return np.concatenate(X), np.concatenate(y), np.concatenate(group), np.array(first)
 
 
 def ranks_of(scores: np.ndarray, y: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
@@ -106,7 +105,7 @@ def main(argv=None) -> int:
         out = ROOT / "src" / "qa" / "models" / "second-stage.json"
         fitted = json.loads(out.read_text())
         qv = _encode_cached(index, [q.text for q in qs], args.cache, "questions-tuned", embedder(args.model, True))
-        fitted["answerable"] = fit_answerable(index, qs, qv, None)
+        fitted["answerable"] = fit_answerable(index, qs, qv)
         out.write_text(json.dumps(fitted, indent=1) + "\n")
         return 0
     texts = state.texts()
@@ -123,7 +122,7 @@ def main(argv=None) -> int:
 
     train_items = [(t, d, g) for t, d, g, _ in even] + masks + para_even * 3
     train_vecs = np.concatenate([np.stack([v for *_, v in even]), mv] + [pev] * 3)
-    X, y, g, first_tr, _ = gather(state, train_items, train_vecs)
+    X, y, g, _ = gather(state, train_items, train_vecs)
     # Masked copies (the question without the words it shares with its answer) are not used by the
     # rule by default: at weight 0.3 they taught it that coverage of the question is evidence
     # *against* a sentence (its coefficient turned negative), and "Who did Zelensky commend?" lost
@@ -139,7 +138,7 @@ def main(argv=None) -> int:
     def report(label, items, vecs, rows_of=None, st=state):
         if not items:
             return {}
-        X, y, g, first, _ = gather(st, items, vecs, rows_of)
+        X, y, g, first = gather(st, items, vecs, rows_of)
         second = ranks_of(rank_rule.logit(X), y, g, len(items))
         dense = ranks_of(X[:, 0], y, g, len(items))
         print(f"{label:28s} first {summary(first)} | second {summary(second)} | dense {summary(dense)}", flush=True)
@@ -169,7 +168,7 @@ def main(argv=None) -> int:
         qa.rerank.rule.cache_clear()
         qa.answerable.bank_key.cache_clear()
         write_bank_vectors(args.model)
-        fitted["answerable"] = fit_answerable(index, qs, qv, even)
+        fitted["answerable"] = fit_answerable(index, qs, qv)
         out.write_text(json.dumps(fitted, indent=1) + "\n")
         print(f"wrote {out}: answerable {fitted['answerable']}")
     return 0
@@ -178,7 +177,7 @@ def main(argv=None) -> int:
 MAX_WRONG = 0.05  # answerable questions wrongly called "not covered", at most, at the worst index size
 
 
-def fit_answerable(index, qs, qv, even) -> dict:
+def fit_answerable(index, qs, qv) -> dict:
     """The answerability rule of qa.answerable.Decision, from even articles only: at index sizes of
     1, 5 and 11 articles, answerable questions against their own article's index and off-topic ones
     (other even articles' questions) against it, each index calibrated with the bank as a built
