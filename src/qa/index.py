@@ -49,11 +49,11 @@ def plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
-class IndexError_(RuntimeError):
+class BadIndex(RuntimeError):
     """An index on disk that cannot be used as it is (the message says why, in one line)."""
 
 
-class NoIndex(IndexError_):
+class NoIndex(BadIndex):
     """Nothing built yet: the ordinary first start, not damage worth a warning."""
 
 
@@ -373,7 +373,7 @@ class Index:
     def _current_name(self) -> str | None:
         try:
             return current(self.settings.index).name
-        except IndexError_:
+        except BadIndex:
             return None
 
     def _try_load(self, quiet: bool) -> State | None:
@@ -385,7 +385,7 @@ class Index:
                 return load_generation(folder)
             except NoIndex:
                 return None
-            except IndexError_ as exc:
+            except BadIndex as exc:
                 if attempt < 2 and folder is not None and self._current_name() != folder.name:
                     continue  # a writer switched CURRENT and pruned this one while it was read: read the new one
                 if not quiet:
@@ -554,9 +554,9 @@ def current(root: Path) -> Path:
     except FileNotFoundError:
         raise NoIndex("no index yet") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise IndexError_(f"unreadable CURRENT ({exc.__class__.__name__})") from None
+        raise BadIndex(f"unreadable CURRENT ({exc.__class__.__name__})") from None
     if not _GENERATION.fullmatch(name):
-        raise IndexError_(f"CURRENT names {name[:40]!r}, which is not a generation folder")
+        raise BadIndex(f"CURRENT names {name[:40]!r}, which is not a generation folder")
     return root / name
 
 
@@ -639,24 +639,24 @@ def _fsync(path: Path) -> None:
 
 
 def load_generation(folder: Path) -> State:
-    """Load and verify one generation; any damage raises IndexError_ instead of reading bad bytes."""
+    """Load and verify one generation; any damage raises BadIndex instead of reading bad bytes."""
     import faiss
 
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise IndexError_("no manifest") from None
+        raise BadIndex("no manifest") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise IndexError_(f"unreadable manifest ({exc.__class__.__name__})") from None
+        raise BadIndex(f"unreadable manifest ({exc.__class__.__name__})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise IndexError_(f"index format {manifest.get('format') if isinstance(manifest, dict) else '?'} is not {FORMAT}")
+        raise BadIndex(f"index format {manifest.get('format') if isinstance(manifest, dict) else '?'} is not {FORMAT}")
     sums = manifest.get("files") or {}
     for name in FILES:
         path = folder / name
         if not path.exists():
-            raise IndexError_(f"{name} is missing")
+            raise BadIndex(f"{name} is missing")
         if _sha(path) != sums.get(name):
-            raise IndexError_(f"{name} does not match its checksum (truncated or corrupted)")
+            raise BadIndex(f"{name} does not match its checksum (truncated or corrupted)")
     try:
         p = json.loads((folder / "passages.json").read_text(encoding="utf-8"))
         documents, speaker = [ingest.Document(**d) for d in p["documents"]], p["speaker"]
@@ -667,15 +667,15 @@ def load_generation(folder: Path) -> State:
         vectors = map_vectors(folder / "vectors.npy")
         lexical = tuple(Lexical.load(folder / d) for d in LEXICAL)
     except Exception as exc:  # checksummed, so only a writer bug lands here
-        raise IndexError_(f"unreadable index files ({exc.__class__.__name__}: {exc})") from None
+        raise BadIndex(f"unreadable index files ({exc.__class__.__name__}: {exc})") from None
     count = manifest.get("count")
     rows = {len(arrays[k]) for k in ("doc", "paragraph", "sentence", "start", "end", "para")} | {len(speaker)}
     if (index.ntotal != count or rows != {count} or len({len(arrays[k]) for k in ("para_doc", "para_start", "para_end")}) != 1 or index.d != manifest.get("dim")
             or vectors.shape != (count, index.d) or (len(lexical[0]), len(lexical[1])) != (count, len(arrays["para_doc"]))):
-        raise IndexError_(f"manifest says {count} rows of dim {manifest.get('dim')}, files hold "
+        raise BadIndex(f"manifest says {count} rows of dim {manifest.get('dim')}, files hold "
                           f"{index.ntotal} x {index.d}, {sorted(rows)} passages and BM25 of {len(lexical[0])}")
     if count > EXACT_LIMIT and getattr(getattr(index, "direct_map", None), "type", 0) == 0:
-        raise IndexError_("the inverted file has no row map, so candidate rows cannot be scored")
+        raise BadIndex("the inverted file has no row map, so candidate rows cannot be scored")
     release_freed_memory()
     return State(documents=documents, speaker=speaker, vectors=vectors, faiss=index, manifest=manifest,
                  generation=folder, lexical=lexical, **arrays)
