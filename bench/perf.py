@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from qa import Index, ingest, retrieve  # noqa: E402
 from qa.evaluate import DATA, write_seeds  # noqa: E402
-from qa.index import FORMAT, State, build_faiss, build_lexical, load_generation, save_generation  # noqa: E402
+from qa.index import FORMAT, FaissStore, State, build_lexical, load_generation, save_generation  # noqa: E402
 
 
 def pct(xs: list[float]) -> dict:
@@ -62,7 +62,7 @@ def latency(name: str, index: Index, questions: list[str], real: str) -> dict:
         v = emb.encode([q])
         enc.append(time.perf_counter() - t)
         t = time.perf_counter()
-        state.faiss.search(v, 10)
+        state.store.index.search(v, 10)
         bare.append(time.perf_counter() - t)
         t = time.perf_counter()
         retrieve(q, k=5, index=index)
@@ -103,7 +103,7 @@ def synthetic(index: Index, n: int, work: Path) -> tuple[Index, dict]:
     del mm
     vectors = np.load(vec_path, mmap_mode="r")
     t = time.perf_counter()
-    fi = build_faiss(vectors)
+    fi = FaissStore.build(vectors)
     build_s = time.perf_counter() - t
     texts = src.texts()
     per_doc, per_para = 100, 5
@@ -134,7 +134,7 @@ def synthetic(index: Index, n: int, work: Path) -> tuple[Index, dict]:
                   sentence=np.tile(np.arange(per_doc, dtype=np.int32), n // per_doc), start=np.array(start, np.int64),
                   end=np.array(end, np.int64), speaker=[None] * n, para=np.array(para, np.int64),
                   para_doc=np.array(pdoc, np.int32), para_start=np.array(pstart, np.int64),
-                  para_end=np.array(pend, np.int64), vectors=vectors, faiss=fi,
+                  para_end=np.array(pend, np.int64), store=fi,
                   manifest={"format": FORMAT, "model": index.settings.model, "dim": int(base.shape[1]), "count": n})
     t = time.perf_counter()
     state.lexical = build_lexical(state)
@@ -146,7 +146,7 @@ def synthetic(index: Index, n: int, work: Path) -> tuple[Index, dict]:
     memory = served_memory(generation, squad_questions(300))
     syn = Index(seeds=work / "none", index=root)
     syn._state = load_generation(generation)  # not refresh(): there are no seed files behind it
-    info = {"faiss index": type(syn._state.faiss).__name__, "nprobe": getattr(syn._state.faiss, "nprobe", None),
+    info = {"faiss index": type(syn._state.store.index).__name__, "nprobe": getattr(syn._state.store.index, "nprobe", None),
             "faiss build s": round(build_s, 1), "bm25 build s": round(bm25_s, 1),
             "faiss index MB": round((generation / "faiss.index").stat().st_size / 1e6, 1)} | memory
     return syn, info

@@ -102,7 +102,7 @@ def test_changing_the_model_setting_rebuilds(tmp_path):
 def test_past_the_exact_limit_an_approximate_index_still_finds_the_nearest_sentences(tmp_path):
     import numpy as np
 
-    from qa.index import EXACT_LIMIT, FORMAT, State, build_faiss, load_generation, save_generation
+    from qa.index import EXACT_LIMIT, FORMAT, FaissStore, State, load_generation, save_generation
     from qa.retrieve import search
 
     n = EXACT_LIMIT + 10_000
@@ -112,9 +112,9 @@ def test_past_the_exact_limit_an_approximate_index_still_finds_the_nearest_sente
     rows, ends = np.zeros(n, np.int32), np.full(n, 5, np.int32)  # every sentence "alpha", one paragraph
     one, doc = np.zeros(1, np.int32), ingest.Document(id="d", title="d", text="alpha beta", sha256="")
     state = State(documents=[doc], doc=rows, paragraph=rows, sentence=rows, start=rows, end=ends, speaker=[None] * n,
-                  para=rows, para_doc=one, para_start=one, para_end=one + 10, vectors=vectors,
-                  faiss=build_faiss(vectors), manifest={"format": FORMAT, "dim": 384, "count": n})
-    assert type(state.faiss).__name__ == "IndexIVFScalarQuantizer"
+                  para=rows, para_doc=one, para_start=one, para_end=one + 10,
+                  store=FaissStore.build(vectors), manifest={"format": FORMAT, "dim": 384, "count": n})
+    assert type(state.store.index).__name__ == "IndexIVFScalarQuantizer"
     # Candidate rows are scored from the index's 8-bit codes, close to the exact cosine, after a save
     # and a load too (the row map travels with the index).
     loaded = load_generation(save_generation(tmp_path / "index", state))

@@ -30,12 +30,16 @@ class Settings:
     seeds: Path
     index: Path
     model: str
+    store: str = "faiss"  # where the vectors live (qa/store.py): faiss, a Milvus Lite .db, or a Milvus URI
+    ray: bool = False  # encode new sentences with Ray (qa/distributed.py): RAY_ADDRESS names a cluster
 
     @classmethod
     def from_env(cls, seeds: str | os.PathLike | None = None, index: str | os.PathLike | None = None,
-                 model: str | None = None) -> "Settings":
+                 model: str | None = None, store: str | None = None, ray: bool | None = None) -> "Settings":
         return cls(
             seeds=Path(seeds or os.environ.get("QA_SEEDS") or "seeds").expanduser(),
             index=Path(index or os.environ.get("QA_INDEX") or "index").expanduser(),
             model=model or os.environ.get("QA_MODEL") or DEFAULT_MODEL,
+            store=store or os.environ.get("QA_STORE") or "faiss",
+            ray=ray if ray is not None else os.environ.get("QA_RAY", "") not in ("", "0", "false", "no"),
         )

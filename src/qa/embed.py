@@ -10,6 +10,7 @@ import os
 import threading
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -17,6 +18,17 @@ from .config import DEFAULT_MODEL
 
 _PACKAGED = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
 QUESTION_WEIGHTS = Path(__file__).resolve().parent / "models" / "question-minilm"
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """The seam between text and vectors (like llm's ``EmbeddingModel.embed_batch``): unit vectors
+    of ``dim`` floats, one row per text, in order. Embedder (sentences, in bulk) and QueryEncoder
+    (one question, fast to load) both are one; so is anything a caller brings."""
+
+    dim: int
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
 
 
 def resolve(model: str) -> str:
@@ -214,7 +226,7 @@ class QueryEncoder:
 
 
 @lru_cache(maxsize=4)
-def query_encoder(model: str, tuned: bool = True) -> "QueryEncoder | Embedder":
+def query_encoder(model: str, tuned: bool = True) -> Encoder:
     """The encoder for questions: the direct path when the model allows it, with the fine-tuned
     question weights for the packaged MiniLM (``tuned=False``: its base weights, as sentences get)."""
     return QueryEncoder.load(model, tuned) or embedder(model)

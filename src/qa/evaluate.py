@@ -503,7 +503,7 @@ def subset(state, doc_ids: list[str]):
     """The index that the given articles alone would have, made from the pooled one without encoding
     again: a sentence's vector depends only on its own article (title, speaker, text), so slicing
     the rows gives the same vectors; BM25 and FAISS are rebuilt, because IDF depends on the pool."""
-    from .index import State, build_faiss, build_lexical
+    from .index import FaissStore, State, build_lexical
 
     pos = {d.id: i for i, d in enumerate(state.documents)}
     keep = [pos[d] for d in doc_ids]
@@ -518,7 +518,7 @@ def subset(state, doc_ids: list[str]):
                 paragraph=state.paragraph[rows], sentence=state.sentence[rows], start=state.start[rows],
                 end=state.end[rows], speaker=[state.speaker[int(r)] for r in rows], para=para_map[state.para[rows]],
                 para_doc=np.array([doc_map[int(d)] for d in state.para_doc[paras]], np.int32),
-                para_start=state.para_start[paras], para_end=state.para_end[paras], vectors=vectors,
-                faiss=build_faiss(vectors), manifest={})
+                para_start=state.para_start[paras], para_end=state.para_end[paras],
+                store=FaissStore.build(vectors), manifest={})
     sub.lexical = build_lexical(sub)
     return sub, rows

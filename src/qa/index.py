@@ -1,47 +1,37 @@
-"""Index: the sentences of every article, their vectors in FAISS, persisted under ``index/``.
+"""Index: the articles of one seeds folder, searchable, persisted under ``index/`` as generations.
 
-On disk an index is a *generation*: a folder holding ``manifest.json``, ``passages.json``
-(documents and speakers), ``rows.npz`` (where each sentence stands), ``vectors.npy``,
-``faiss.index`` and the BM25 indexes of the sentences and the paragraphs (``bm25-*/``), named by
-the file ``CURRENT``. A build writes a new
-generation beside the old one and then replaces ``CURRENT`` in one ``os.replace``, so a crash at
-any instant leaves one loadable index, old or new. The manifest carries a checksum of every file,
-the model and a hash of every seed file: a damaged, mismatched or stale index is detected on
-load and rebuilt from the seeds, and no file is ever unpickled.
+The orchestrator: it scans the seeds, reuses what the last generation knows of unchanged articles,
+segments, attributes and encodes the rest, puts the vectors in the store the settings name
+(qa/store.py) and writes a generation (qa/generation.py), all under one lock per index folder.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
-import re
-import shutil
 import threading
 import time
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import attribute, ingest, names, provenance, segment
 from .config import Settings
-from .lexical import SAVED, Lexical
+from .errors import BadIndex, NoIndex
+from .generation import (FORMAT, KEEP_GENERATIONS, build_lexical, current, load_generation,  # noqa: F401 (re-exported)
+                         save_generation, write_atomic)
+from .state import State, context
+from .store import EXACT_LIMIT, DenseStore, FaissStore, Spec, build_faiss  # noqa: F401 (re-exported)
 
-log = logging.getLogger("qa")
+if TYPE_CHECKING:
+    from .embed import Embedder, Encoder
 
-FORMAT = 4
+log = logging.getLogger(__name__)
+
 EMBED_VERSION = 3  # bump when what is embedded for a sentence changes, so old vectors are not reused
 # (3: titles from the article itself, a .txt headline line is no longer paragraph 1)
-EXACT_LIMIT = 20_000  # rows up to which an exact search costs less than encoding the question (bench/perf.py)
-LEXICAL = ("bm25-sentences", "bm25-paragraphs")  # over contexts() and paragraph_texts()
-FILES = ("passages.json", "rows.npz", "vectors.npy", "faiss.index") + tuple(f"{d}/{f}" for d in LEXICAL for f in SAVED)
-# Arrays of one entry per sentence or paragraph, kept as arrays on disk: read as JSON lists, a million
-# rows took most of a 3.3 s load and left 140 MB of freed Python integers in the process.
-ROW_ARRAYS = {"doc": np.int32, "paragraph": np.int32, "sentence": np.int32, "start": np.int64, "end": np.int64,
-              "para": np.int64, "para_doc": np.int32, "para_start": np.int64, "para_end": np.int64}
 
 
 def plural(n: int, word: str) -> str:
@@ -49,192 +39,23 @@ def plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
-class BadIndex(RuntimeError):
-    """An index on disk that cannot be used as it is (the message says why, in one line)."""
-
-
-class NoIndex(BadIndex):
-    """Nothing built yet: the ordinary first start, not damage worth a warning."""
-
-
-@dataclass
-class State:
-    """One loaded generation: immutable once built, swapped whole so readers never see half of one."""
-
-    documents: list[ingest.Document]
-    doc: np.ndarray  # int32 row -> document position
-    paragraph: np.ndarray
-    sentence: np.ndarray
-    start: np.ndarray
-    end: np.ndarray
-    speaker: list[str | None]
-    para: np.ndarray  # row -> global paragraph id
-    para_doc: np.ndarray  # paragraph id -> document position
-    para_start: np.ndarray
-    para_end: np.ndarray
-    vectors: np.ndarray  # row -> unit vector, memory-mapped once saved (see dense())
-    faiss: object
-    manifest: dict
-    generation: Path | None = None
-    lexical: tuple[Lexical, Lexical] | None = None  # BM25 of sentences, of paragraphs; built when saved
-    _rows_by_doc: dict[str, np.ndarray] = field(default_factory=dict)
-    _para_first_row: np.ndarray | None = None
-    _uploads: dict[str, dict] | None = None
-
-    def upload_of(self, doc_id: str) -> dict | None:
-        """The provenance record of an uploaded article (file, original_name, uploaded_at); None for a seed."""
-        if self._uploads is None:
-            self._uploads = {Path(f).stem: u for f, u in (self.manifest.get("uploads") or {}).items()}
-        return self._uploads.get(doc_id)
-
-    def __len__(self) -> int:
-        return len(self.doc)
-
-    def dense(self, rows: np.ndarray, qvec: np.ndarray) -> np.ndarray:
-        """Cosine of the question with each row: exact from the vectors under EXACT_LIMIT rows, decoded
-        from the inverted file's 8-bit codes above it (within 0.002), never a page of the vectors file."""
-        rows = np.asarray(rows, dtype=np.int64)
-        if len(self) <= EXACT_LIMIT:
-            return np.asarray(self.vectors[rows]) @ qvec
-        return self.faiss.reconstruct_batch(rows) @ qvec
-
-    def text(self, row: int) -> str:
-        return self.documents[self.doc[row]].text[self.start[row]:self.end[row]]
-
-    def texts(self) -> list[str]:
-        return self._slices(self.doc, self.start, self.end)
-
-    def contexts(self) -> list[str]:
-        """What is matched for each sentence: the sentence read with its article title and speaker."""
-        docs = self.documents
-        return [context(docs[d], w, t) for d, w, t in zip(self.doc.tolist(), self.speaker, self.texts())]
-
-    def paragraph_texts(self) -> list[str]:
-        return self._slices(self.para_doc, self.para_start, self.para_end)
-
-    def _slices(self, doc: np.ndarray, start: np.ndarray, end: np.ndarray) -> list[str]:
-        """Spans of the documents' texts; a document's spans are contiguous, so each is decoded once."""
-        out, current, text = [], -1, ""
-        for d, a, b in zip(doc.tolist(), start.tolist(), end.tolist()):
-            if d != current:
-                current, text = d, self.documents[d].text
-            out.append(text[a:b])
-        return out
-
-    def rows_of_paragraphs(self, paras: np.ndarray) -> np.ndarray:
-        """Rows of the given paragraphs (a paragraph's rows are contiguous), without a scan of all rows."""
-        if self._para_first_row is None:
-            self._para_first_row = np.searchsorted(self.para, np.arange(len(self.para_doc) + 1))
-        first = self._para_first_row
-        return np.concatenate([np.arange(first[p], first[p + 1]) for p in paras]) if len(paras) else np.zeros(0, np.int64)
-
-    def rows_of(self, doc_id: str) -> np.ndarray:
-        if not self._rows_by_doc:
-            bounds = np.searchsorted(self.doc, np.arange(len(self.documents) + 1))
-            self._rows_by_doc = {d.id: np.arange(bounds[i], bounds[i + 1]) for i, d in enumerate(self.documents)}
-        return self._rows_by_doc.get(doc_id, np.zeros(0, dtype=np.int64))
-
-
-def _sha(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _write(path: Path, data: bytes) -> None:
-    with open(path, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file so that readers see the old bytes or the new, never a part."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        _write(tmp, data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def build_faiss(vectors: np.ndarray):
-    """Exact inner product where it is cheap; past EXACT_LIMIT rows an inverted file over 8-bit
-    scalar codes, with a direct map from row to code. Its scores are within 0.002 of the exact
-    cosine, so the dense score of any candidate, found by this index or by BM25, is decoded from
-    the codes in memory (State.dense) and a large index never reads its vectors file to answer:
-    reading a few hundred random rows of a memory-mapped 1.5 GB file cost 1.4 ms a question in
-    page faults, and left the whole file resident. recall@10 against exact is in bench/perf.py."""
-    import faiss
-
-    n, dim = vectors.shape
-    if n <= EXACT_LIMIT:
-        index = faiss.IndexFlatIP(dim)
-    else:
-        nlist = int(4 * np.sqrt(n))  # against 2*sqrt(n): at 1M, recall 0.961 in 0.55 ms where that gave 0.954 in 0.67
-        index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(dim), dim, nlist, faiss.ScalarQuantizer.QT_8bit,
-                                              faiss.METRIC_INNER_PRODUCT)
-        index.cp.niter = 10  # k-means converges well before faiss's default 25 on sentence embeddings
-        sample = vectors[np.sort(np.random.default_rng(0).choice(n, size=min(n, 40 * nlist), replace=False))]
-        index.train(np.ascontiguousarray(sample, dtype=np.float32))
-        index.nprobe = NPROBE
-    for at in range(0, n, 100_000):  # in slices, so a mapped or on-disk matrix is never copied whole
-        index.add(np.ascontiguousarray(vectors[at:at + 100_000], dtype=np.float32))
-    if n > EXACT_LIMIT:
-        index.make_direct_map()  # row -> (list, offset), saved with the index: what State.dense decodes
-    return index
-
-
-# Of 4*sqrt(n) lists: recall@10 0.96 against exact at 1M, 0.97 with 48 at a third more time
-# (bench/perf.py). Searched on one core: faiss's parallel_mode=1 halves a search by spreading its
-# lists over both, but its OpenMP threads then spin beside torch's, and encoding the next question
-# took twice as long.
-NPROBE = 32
-
-
-def map_vectors(path: Path) -> np.ndarray:
-    """A generation's vectors, memory-mapped read-only rather than loaded: a small index scores its
-    candidate rows from them, and a rebuild reuses the rows of unchanged articles, but neither
-    needs the whole file in this process's own memory. Access is random, so the kernel is told not
-    to read ahead around each row."""
-    import mmap
-
-    vectors = np.load(path, mmap_mode="r", allow_pickle=False)
-    raw = getattr(vectors, "_mmap", None)
-    if raw is not None and hasattr(raw, "madvise") and hasattr(mmap, "MADV_RANDOM"):
-        raw.madvise(mmap.MADV_RANDOM)
-    return vectors
-
-
-def context(doc: ingest.Document, speaker: str | None, sentence: str) -> str:
-    """A sentence as it is matched: with the article's title (when it has a real one) and the speaker.
-
-    A quote such as "He commended the regiment" never names its speaker; attribution already
-    knows who "he" is, so the question "Which regiment did Zelensky commend?" can find it.
-    Measured on SQuAD (bench/eval.py): the title adds about 2 points of MRR to fused retrieval.
-    """
-    head = [doc.title] if doc.has_title else []  # a label made of the lede's first words would only repeat it
-    if speaker:
-        head.append(f"{speaker}:")
-    return " ".join(head + [sentence]) if head else sentence
-
-
 @dataclass
 class _Done:
-    vectors: np.ndarray | None  # None: segmented here, to be encoded with the others
+    """What is known of one article before a build: its rows, and where its vectors come from."""
+
+    vectors: np.ndarray | None  # encoded (an upload, prepared) or None
     spans: list[segment.Span]
     paragraphs: list[tuple[int, int]]
     speakers: list[str | None]
+    rows: np.ndarray | None = None  # its rows in the previous generation, whose store holds the vectors
 
 
 class Index:
     """The articles of one seeds folder, searchable; safe to share between threads."""
 
     def __init__(self, seeds: str | os.PathLike | None = None, index: str | os.PathLike | None = None,
-                 model: str | None = None, *, settings: Settings | None = None):
-        self.settings = settings or Settings.from_env(seeds, index, model)
+                 model: str | None = None, *, store: str | None = None, settings: Settings | None = None):
+        self.settings = settings or Settings.from_env(seeds, index, model, store)
         self._state: State | None = None
         self._build_lock = threading.RLock()
         self.warnings: list[str] = []
@@ -250,13 +71,13 @@ class Index:
         return self._state
 
     @property
-    def embedder(self):
+    def embedder(self) -> Embedder:
         from .embed import embedder
 
         return embedder(self.settings.model)
 
     @property
-    def query_encoder(self):
+    def query_encoder(self) -> Encoder:
         from .embed import query_encoder
 
         return query_encoder(self.settings.model)
@@ -402,12 +223,21 @@ class Index:
 
         m = state.manifest
         if m.get("model") != self.settings.model or m.get("embed") != EMBED_VERSION or m.get("seeds") != seen \
-                or (m.get("uploads") or {}) != self._uploads(seen):
+                or (m.get("uploads") or {}) != self._uploads(seen) or not self._same_store(m.get("store") or {}):
             return False
         if len(state) and available() and Calibration.from_dict(m.get("calibration")) is None:  # another bank or rule: calibrate anew
             return False
         self.warnings = list(m.get("skipped", {}).values())
         return True
+
+    def _same_store(self, described: dict) -> bool:
+        spec = Spec.parse(self.settings.store)
+        if spec.kind == "faiss":
+            return described.get("kind") == "faiss"
+        from .milvus import collection_name
+
+        return (described.get("kind"), described.get("uri"), described.get("collection")) == \
+            ("milvus", spec.uri, collection_name(spec, self.settings.model, EMBED_VERSION))
 
     @property
     def calibration(self):
@@ -424,9 +254,9 @@ class Index:
             return {}
         return {"calibration": calibrate(state, bank_vectors(self.settings.model)).to_dict()}
 
-    def _reusable(self, previous: State | None) -> dict[str, "_Done"]:
+    def _reusable(self, previous: State | None) -> dict[str, _Done]:
         """What the previous generation knows of each document, by hash: an unchanged article is
-        neither segmented nor encoded again."""
+        neither segmented nor encoded again, and its vectors are read from the previous store."""
         if previous is None or previous.manifest.get("model") != self.settings.model \
                 or previous.manifest.get("embed") != EMBED_VERSION:
             return {}
@@ -435,7 +265,7 @@ class Index:
             rows = previous.rows_of(d.id)
             pids = np.flatnonzero(previous.para_doc == i)
             out[d.sha256] = _Done(
-                vectors=previous.vectors[rows],
+                vectors=None, rows=rows,
                 spans=[segment.Span(int(previous.paragraph[r]), int(previous.start[r]), int(previous.end[r])) for r in rows],
                 paragraphs=[(int(previous.para_start[p]), int(previous.para_end[p])) for p in pids],
                 speakers=[previous.speaker[r] for r in rows])
@@ -494,20 +324,15 @@ class Index:
         # sentence-transformers takes 9 s to import on a busy machine: a build with nothing new to
         # encode (a restart that only skips a refused seed) does not load it.
         if todo:
-            embedder = self.embedder
-            encoded, dim = embedder.encode(todo, progress=progress), embedder.dim
+            encoded, dim = self.encode(todo, progress)
         else:
             dim = (previous.manifest.get("dim") if previous is not None else None) or self.query_encoder.dim
             encoded = np.zeros((0, dim), np.float32)
-        parts, at = [], 0
-        fresh_set = set(fresh)
-        for i, d in enumerate(documents):
-            if i in fresh_set:
-                parts.append(encoded[at:at + len(spans[i])])
-                at += len(spans[i])
-            else:
-                parts.append(np.asarray(reuse[d.sha256].vectors, dtype=np.float32))
-        vectors = np.concatenate(parts) if parts else np.zeros((0, dim), np.float32)
+        parts: dict[int, np.ndarray] = {}
+        at = 0
+        for i in fresh:
+            parts[i] = encoded[at:at + len(spans[i])]
+            at += len(spans[i])
         para_base = np.cumsum([0] + [len(p) for p in paras])
         rows = [(i, s) for i, ss in enumerate(spans) for s in ss]
         state = State(
@@ -522,160 +347,57 @@ class Index:
             para_doc=np.array([i for i, ps in enumerate(paras) for _ in ps], dtype=np.int32),
             para_start=np.array([a for ps in paras for a, _ in ps], dtype=np.int64),
             para_end=np.array([b for ps in paras for _, b in ps], dtype=np.int64),
-            vectors=vectors,
-            faiss=build_faiss(vectors),
+            store=None,  # type: ignore[arg-type]  # set below, once the rows are known
             manifest={},
         )
+        state.store = self._store(state, parts, reuse, previous, int(dim), progress)
         state.manifest = {
             "format": FORMAT, "model": self.settings.model, "embed": EMBED_VERSION, "dim": int(dim),
             "count": len(rows), "seeds": seen, "skipped": skipped, "uploads": uploads,
             "documents": {d.id: d.sha256 for d in documents},
             "encoded": len(todo), "seconds": round(time.perf_counter() - started, 3),
+            "store": state.store.describe(),
         }
         state.generation = save_generation(self.settings.index, state, extra=self._calibration)
         log.info("indexed %s of %s (%s encoded) in %.1fs", plural(len(rows), "sentence"),
                  plural(len(documents), "article"), plural(len(encoded), "text"), time.perf_counter() - started)
         return state
 
+    def encode(self, texts: list[str], progress: bool = False) -> tuple[np.ndarray, int]:
+        """Sentence vectors of new rows: in this process, or with Ray (``--ray``) across a cluster."""
+        if self.settings.ray:
+            from .distributed import encode
 
-_GENERATION = re.compile(r"gen-[0-9]{8}-[0-9]{6}-[0-9a-f]{8}")
-# Generations kept on disk: the current one and the one before, for a process that read CURRENT a
-# moment before it changed. Kept by count, not age: keeping every generation younger than 60 s let
-# 200 tiny uploads in 65 s leave 183 generations (3.1 GB). A reader in this process holds its
-# generation's files open or mapped, which deleting them does not disturb; a reader in another
-# process that loses the race reads CURRENT again (Index._try_load).
-KEEP_GENERATIONS = 2
+            vectors = encode(texts, self.settings.model)
+            return vectors, int(vectors.shape[1])
+        embedder = self.embedder
+        return embedder.encode(texts, progress=progress), embedder.dim
 
+    def _store(self, state: State, parts: dict[int, np.ndarray], reuse: dict[str, _Done], previous: State | None,
+               dim: int, progress: bool) -> DenseStore:
+        """The new generation's vectors in the store the settings name. An unchanged article's
+        vectors come from the previous store, and a Milvus collection that already holds them is not
+        written again; so switching stores moves the vectors without encoding a sentence."""
+        def vectors_of(i: int) -> np.ndarray:
+            if i in parts:
+                return parts[i]
+            done = reuse[state.documents[i].sha256]
+            if done.vectors is not None:
+                return np.asarray(done.vectors, np.float32)
+            assert previous is not None and done.rows is not None
+            return previous.store.vectors(done.rows)
 
-def current(root: Path) -> Path:
-    """The generation CURRENT names; only a generation folder inside ``root`` is accepted."""
-    try:
-        name = (root / "CURRENT").read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        raise NoIndex("no index yet") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadIndex(f"unreadable CURRENT ({exc.__class__.__name__})") from None
-    if not _GENERATION.fullmatch(name):
-        raise BadIndex(f"CURRENT names {name[:40]!r}, which is not a generation folder")
-    return root / name
+        spec = Spec.parse(self.settings.store)
+        if spec.kind == "faiss":
+            n = len(state.documents)
+            return FaissStore.build(np.concatenate([vectors_of(i) for i in range(n)]) if n
+                                    else np.zeros((0, dim), np.float32))
+        from .milvus import MilvusStore
 
-
-def build_lexical(state: State) -> tuple[Lexical, Lexical]:
-    out = Lexical.build(state.contexts()), Lexical.build(state.paragraph_texts())
-    release_freed_memory()
-    return out
-
-
-def release_freed_memory() -> None:
-    """Tokenizing a corpus or parsing its passages frees millions of small objects that glibc would
-    otherwise keep resident (250 MB at a million sentences); handing them back keeps a server's
-    footprint to what the index really holds."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        pass
-
-
-def save_generation(root: Path, state: State, extra=None) -> Path:
-    """Write a generation beside the current one, then switch CURRENT to it in one atomic step.
-    ``extra(state)`` may add entries to the manifest once the state is searchable (BM25 built)."""
-    import faiss
-
-    root.mkdir(parents=True, exist_ok=True)
-    name = f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    tmp = root / f".tmp-{name}"
-    tmp.mkdir()
-    passages = {"documents": [d.to_dict() for d in state.documents], "speaker": state.speaker}
-    (tmp / "passages.json").write_bytes(json.dumps(passages, ensure_ascii=False).encode("utf-8"))
-    np.savez(tmp / "rows.npz", **{k: np.asarray(getattr(state, k), dtype=t) for k, t in ROW_ARRAYS.items()})
-    np.save(tmp / "vectors.npy", np.ascontiguousarray(state.vectors, dtype=np.float32), allow_pickle=False)
-    faiss.write_index(state.faiss, str(tmp / "faiss.index"))
-    if state.lexical is None:
-        state.lexical = build_lexical(state)
-    for folder, lex in zip(LEXICAL, state.lexical):
-        (tmp / folder).mkdir()
-        lex.save(tmp / folder)
-    for path in (*(tmp / f for f in FILES), *(tmp / d for d in LEXICAL), tmp):  # on disk before CURRENT names them
-        _fsync(path)
-    manifest = dict(state.manifest, **(extra(state) if extra else {}), files={f: _sha(tmp / f) for f in FILES})
-    _write(tmp / "manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8"))
-    state.manifest = manifest
-    final = root / name
-    os.replace(tmp, final)
-    state.vectors = map_vectors(final / "vectors.npy")  # the files, not copies in memory
-    state.lexical = tuple(Lexical.load(final / folder) for folder in LEXICAL)
-    write_atomic(root / "CURRENT", name.encode("utf-8"))
-    _fsync(root)
-    prune(root, keep=name)
-    return final
-
-
-def prune(root: Path, keep: str | None = None) -> list[str]:
-    """Remove all but the KEEP_GENERATIONS newest generations (always keeping ``keep``, the one just
-    made current) and any half-written ``.tmp-`` folder; called with the index's file lock held, so
-    no other writer's folder is in progress. Returns the names removed."""
-    gens = sorted((p for p in root.iterdir() if p.is_dir() and _GENERATION.fullmatch(p.name)),
-                  key=lambda p: (p.name == keep, p.stat().st_mtime, p.name), reverse=True)
-    doomed = gens[KEEP_GENERATIONS:] + [p for p in root.iterdir() if p.is_dir() and p.name.startswith(".tmp-")]
-    for old in doomed:
-        shutil.rmtree(old, ignore_errors=True)
-    return [p.name for p in doomed]
-
-
-def _fsync(path: Path) -> None:
-    """Flush a file or a folder's entries to disk, so a power cut cannot leave CURRENT naming a hole."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def load_generation(folder: Path) -> State:
-    """Load and verify one generation; any damage raises BadIndex instead of reading bad bytes."""
-    import faiss
-
-    try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BadIndex("no manifest") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadIndex(f"unreadable manifest ({exc.__class__.__name__})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise BadIndex(f"index format {manifest.get('format') if isinstance(manifest, dict) else '?'} is not {FORMAT}")
-    sums = manifest.get("files") or {}
-    for name in FILES:
-        path = folder / name
-        if not path.exists():
-            raise BadIndex(f"{name} is missing")
-        if _sha(path) != sums.get(name):
-            raise BadIndex(f"{name} does not match its checksum (truncated or corrupted)")
-    try:
-        p = json.loads((folder / "passages.json").read_text(encoding="utf-8"))
-        documents, speaker = [ingest.Document(**d) for d in p["documents"]], p["speaker"]
-        del p  # the parsed texts, now held as UTF-8 by the documents (see release_freed_memory)
-        with np.load(folder / "rows.npz", allow_pickle=False) as z:
-            arrays = {k: np.asarray(z[k], dtype=t) for k, t in ROW_ARRAYS.items()}
-        index = faiss.read_index(str(folder / "faiss.index"))
-        vectors = map_vectors(folder / "vectors.npy")
-        lexical = tuple(Lexical.load(folder / d) for d in LEXICAL)
-    except Exception as exc:  # checksummed, so only a writer bug lands here
-        raise BadIndex(f"unreadable index files ({exc.__class__.__name__}: {exc})") from None
-    count = manifest.get("count")
-    rows = {len(arrays[k]) for k in ("doc", "paragraph", "sentence", "start", "end", "para")} | {len(speaker)}
-    if (index.ntotal != count or rows != {count} or len({len(arrays[k]) for k in ("para_doc", "para_start", "para_end")}) != 1 or index.d != manifest.get("dim")
-            or vectors.shape != (count, index.d) or (len(lexical[0]), len(lexical[1])) != (count, len(arrays["para_doc"]))):
-        raise BadIndex(f"manifest says {count} rows of dim {manifest.get('dim')}, files hold "
-                          f"{index.ntotal} x {index.d}, {sorted(rows)} passages and BM25 of {len(lexical[0])}")
-    if count > EXACT_LIMIT and getattr(getattr(index, "direct_map", None), "type", 0) == 0:
-        raise BadIndex("the inverted file has no row map, so candidate rows cannot be scored")
-    release_freed_memory()
-    return State(documents=documents, speaker=speaker, vectors=vectors, faiss=index, manifest=manifest,
-                 generation=folder, lexical=lexical, **arrays)
+        store = MilvusStore.open(spec, self.settings.model, EMBED_VERSION, dim)
+        store.bind(state)
+        held = previous is not None and store.holds(previous.store)
+        todo = [i for i, d in enumerate(state.documents)
+                if not (held and i not in parts and reuse[d.sha256].rows is not None)]
+        store.write(todo, (vectors_of(i) for i in todo), progress=progress)
+        return store

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .config import MAX_QUESTION_CHARS
-from .index import EXACT_LIMIT, Index, State
+from .index import Index, State
 from .lexical import top
 
 MAX_K = 100
@@ -164,24 +164,8 @@ def hybrid(state: State, question: str, qvec: np.ndarray, k: int, rows: np.ndarr
 
 
 def search(state: State, qvec: np.ndarray, k: int, rows: np.ndarray | None) -> np.ndarray:
-    """Rows of about the k nearest sentences by the dense score; a filter of a few thousand rows
-    (one article, say) is scored row by row, which misses none and costs less than a faiss selector."""
-    n = len(state) if rows is None else len(rows)
-    k = min(k, n)
-    if k == 0:
-        return np.zeros(0, np.int64)
-    if rows is not None and len(rows) <= EXACT_LIMIT:
-        scores = state.dense(rows, qvec)
-        return rows[np.argpartition(-scores, k - 1)[:k]]
-    params = None
-    if rows is not None:
-        import faiss
-
-        sel = faiss.IDSelectorBatch(rows.astype(np.int64))  # an inverted file takes only its own parameters
-        approximate = len(state) > EXACT_LIMIT
-        params = faiss.SearchParametersIVF(sel=sel, nprobe=state.faiss.nprobe) if approximate else faiss.SearchParameters(sel=sel)
-    _, ids = state.faiss.search(qvec.reshape(1, -1), k, params=params)
-    return ids[0][ids[0] >= 0]
+    """Rows of about the k nearest sentences by the dense score, from the index's store (qa/store.py)."""
+    return state.store.search(qvec, k, rows)
 
 
 def passage(state: State, row: int, score: float, fused: float | None = None, question: str | None = None,
