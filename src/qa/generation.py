@@ -28,7 +28,7 @@ from .lexical import SAVED, Lexical
 from .state import ROW_ARRAYS, State
 from .store import load_store
 
-FORMAT = 5  # 5: the manifest names its store
+FORMAT = 4  # a manifest that names no store is a FAISS one (as every format-4 index before the seam)
 LEXICAL = ("bm25-sentences", "bm25-paragraphs")  # over contexts() and paragraph_texts()
 COMMON = ("passages.json", "rows.npz") + tuple(f"{d}/{f}" for d in LEXICAL for f in SAVED)
 _GENERATION = re.compile(r"gen-[0-9]{8}-[0-9]{6}-[0-9a-f]{8}")
@@ -167,7 +167,7 @@ def load_generation(folder: Path) -> State:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BadIndex(f"index format {manifest.get('format') if isinstance(manifest, dict) else '?'} is not {FORMAT}")
     sums = manifest.get("files") or {}
-    kind = (manifest.get("store") or {}).get("kind")
+    kind = (manifest.get("store") or {"kind": "faiss"}).get("kind")
     expected = COMMON + (("vectors.npy", "faiss.index") if kind == "faiss" else ())
     for name in expected:
         path = folder / name

@@ -233,7 +233,7 @@ class Index:
     def _same_store(self, described: dict) -> bool:
         spec = Spec.parse(self.settings.store)
         if spec.kind == "faiss":
-            return described.get("kind") == "faiss"
+            return described.get("kind", "faiss") == "faiss"
         from .milvus import collection_name
 
         return (described.get("kind"), described.get("uri"), described.get("collection")) == \
