@@ -7,25 +7,29 @@ The sentences are SQuAD v1.1 dev contexts cut by qa.segment, in file order. "pla
 ``qa index`` does (``embedder(model).encode``, the model already loaded, torch on every core);
 "ray cold" is ``qa.distributed.encode`` from nothing (Ray started, one actor per CPU, each loading
 the model); "ray warm" is a second call with Ray up (the actors, and their model loads, are new
-for each call, as they are for each ``qa index --ray``). Local Ray is held to 2 CPUs.
+for each call, as they are for each ``qa index --ray``); and 8 texts each way, Ray's fixed cost a
+call. Plain and Ray runs alternate, best of each kept, with the load average printed: on a shared
+machine a busy neighbour hurts one two-threaded process more than two one-threaded actors, so the
+ratio measured on a loaded machine is not Ray's cost on a quiet one. Local Ray is held to 2 CPUs.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from qa import segment
+from qa.config import DEFAULT_MODEL
+from qa.embed import embedder
+from qa.evaluate import DATA
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
-
-from qa import segment  # noqa: E402
-from qa.config import DEFAULT_MODEL  # noqa: E402
-from qa.embed import embedder  # noqa: E402
-from qa.evaluate import DATA  # noqa: E402
 
 
 def squad_sentences(n: int) -> list[str]:
@@ -44,6 +48,7 @@ def main(argv: list[str]) -> int:
     n = int(argv[0]) if argv else 5000
     rounds = int(argv[1]) if len(argv) > 1 else 2
     texts = squad_sentences(n)
+    load_before = os.getloadavg()[0]
     model = DEFAULT_MODEL
     emb = embedder(model)
     emb.encode(texts[:64])  # warm-up: first-call allocations are not the loop's cost
@@ -65,6 +70,14 @@ def main(argv: list[str]) -> int:
         warm = distributed.encode(texts, model)
         warm_s = min(warm_s, time.perf_counter() - t)
         same = same and np.array_equal(plain, cold) and np.array_equal(plain, warm)
+    # Ray's fixed cost, machine load aside: 8 texts, where encoding is next to nothing (the actors'
+    # start and model load, scheduling, transfers).
+    t = time.perf_counter()
+    emb.encode(texts[:8])
+    tiny_plain_s = time.perf_counter() - t
+    t = time.perf_counter()
+    distributed.encode(texts[:8], model)
+    tiny_ray_s = time.perf_counter() - t
     import ray
 
     cpus = int(ray.cluster_resources().get("CPU", 0))
@@ -76,12 +89,16 @@ def main(argv: list[str]) -> int:
         "ray_warm_per_s": round(len(texts) / warm_s, 1),
         "ratio_cold": round(plain_s / cold_s, 3), "ratio_warm": round(plain_s / warm_s, 3),
         "identical": bool(same), "max_abs_diff": diff,
+        "fixed_cost_s": {"plain_8_texts": round(tiny_plain_s, 2), "ray_8_texts": round(tiny_ray_s, 2)},
+        "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],  # 1-min, before and after
     }
-    print(f"{len(texts)} SQuAD dev sentences, {model}, local Ray on {cpus} CPUs, best of {rounds} alternated runs")
+    print(f"{len(texts)} SQuAD dev sentences, {model}, local Ray on {cpus} CPUs, best of {rounds} alternated runs; "
+          f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after on {os.cpu_count()} cores")
     print(f"  plain     {result['plain_per_s']:8.1f} sentences/s  ({plain_s:.1f} s)")
     print(f"  ray warm  {result['ray_warm_per_s']:8.1f} sentences/s  ({warm_s:.1f} s, Ray/plain {result['ratio_warm']:.2f}x)")
     print(f"  ray cold  {result['ray_cold_per_s']:8.1f} sentences/s  ({cold_s:.1f} s with Ray's start, "
           f"Ray/plain {result['ratio_cold']:.2f}x)")
+    print(f"  8 texts:  plain {tiny_plain_s:.2f} s, Ray {tiny_ray_s:.2f} s (Ray's fixed cost a call, Ray already up)")
     print(f"  identical vectors: {result['identical']} (max |diff| {diff:.2g})")
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "ray_encode.json").write_text(json.dumps(result, indent=1))

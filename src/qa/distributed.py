@@ -1,11 +1,16 @@
 """Distributed encoding: the index's sentences through a pool of Ray actors instead of one process.
 
 Why: encoding is the cost that grows with the corpus (docs/scaling.md: 10^7 articles are about
-3x10^8 sentences, some 27 days on one 2-core box). Ray spreads it over N machines, each actor loading
-the model once; with ``RAY_ADDRESS`` set the same call runs on a cluster. On one machine it gains
-nothing: measured here (bench/ray_encode.py, 2,000 SQuAD dev sentences, 2 shared cores) the plain
-loop encoded 59 sentences/s and Ray 53, 0.89x, so Ray costs about 10% (its start, object transfer,
-one torch thread per actor), and ``qa index`` without ``--ray`` stays the plain loop.
+3x10^8 sentences, some 27 days on one quiet 2-core box at 126 sentences/s). Ray spreads it over N
+machines, each actor loading the model once; with ``RAY_ADDRESS`` set the same call runs on a
+cluster. On one machine it adds work and no cores: a fixed cost of about 12 s a call here (the
+actors' start, each importing sentence-transformers and loading the model; 8 texts take 12.0 s
+through Ray, 0.85 s plain) plus moving texts and vectors between processes, put at about 10% on a
+quiet 2-core box. That 10% could not be confirmed here: bench/ray_encode.py 2000, on this machine
+shared with other jobs (load average 9-10 on 2 cores), gave plain 25-28 sentences/s and Ray 26-40,
+Ray 1.04-1.6x *ahead*, because with the cores oversubscribed one two-threaded torch loop keeps
+waiting for its descheduled thread and two one-threaded actors do not. ``qa index`` without
+``--ray`` stays the plain loop.
 
 The vectors are bitwise those of ``embedder(model).encode(texts)``, not merely close: a sentence's
 vector depends, by float rounding, on the batch it is padded with, so the work is cut exactly as the
@@ -48,6 +53,7 @@ def start() -> None:
     address = os.environ.get("RAY_ADDRESS") or None
     local = {} if address else {"num_cpus": min(LOCAL_CPUS, os.cpu_count() or 1)}
     os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")  # no FutureWarning at each start
+    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")  # the C++ core's notices, on stderr otherwise
     ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
              configure_logging=True, **local)
     context = ray.data.DataContext.get_current()
@@ -58,17 +64,12 @@ def start() -> None:
 
 
 class _Encode:
-    """One actor: the sentence encoder loaded once, then a chunk at a time. The model's name and the
-    driver's chunk size are class attributes of a subclass made per call (``_encoder``), not
-    constructor arguments: Ray keeps those in its object store and warns, at every actor start,
-    that a restart could lose them."""
+    """One actor: the sentence encoder loaded once, then a chunk at a time, cut as the driver cuts
+    should its Embedder.CHUNK differ from this process's (the tests set it)."""
 
-    model = ""
-    chunk = Embedder.CHUNK
-
-    def __init__(self):
-        self.embedder = embedder(self.model)
-        self.embedder.CHUNK = self.chunk  # cut as the driver cuts, should its CHUNK differ (tests set it)
+    def __init__(self, model: str, chunk: int):
+        self.embedder = embedder(model)
+        self.embedder.CHUNK = chunk
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         rows, vectors = [], []
@@ -76,10 +77,6 @@ class _Encode:
             rows.append(np.asarray(index, dtype=np.int64))
             vectors.append(self.embedder.encode([str(t) for t in texts]))
         return {"row": np.concatenate(rows), "vector": np.concatenate(vectors)}
-
-
-def _encoder(model: str) -> type:
-    return type("Encode", (_Encode,), {"model": model, "chunk": Embedder.CHUNK, "__qualname__": "Encode"})
 
 
 def chunks(texts: list[str]) -> list[np.ndarray]:
@@ -109,9 +106,10 @@ def encode(texts: list[str], model: str, *, batch_size: int | None = None, worke
     parts = chunks(texts)
     items = [{"rows": p, "texts": [texts[i] for i in p]} for p in parts]
     ray.data.DataContext.get_current().enable_progress_bars = progress
+    per_batch = max(1, (batch_size or Embedder.CHUNK) // Embedder.CHUNK)  # rows are chunks
     dataset = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
-        _encoder(model), batch_size=max(1, (batch_size or Embedder.CHUNK) // Embedder.CHUNK),
-        batch_format="numpy", concurrency=min(workers, len(items)), num_cpus=1)
+        _Encode, fn_constructor_args=(model, Embedder.CHUNK), batch_size=per_batch, batch_format="numpy",
+        concurrency=min(workers, len(items)), num_cpus=1)
     out, seen = None, np.zeros(len(texts), dtype=bool)
     for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
         rows, vectors = batch["row"], batch["vector"]
