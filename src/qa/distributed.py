@@ -39,7 +39,7 @@ try:
 except ImportError:  # pragma: no cover - exercised only where Ray is not installed
     raise RayMissing("qa index --ray needs Ray: pip install 'article-qa[ray]'") from None
 
-from .embed import Embedder, embedder
+from .embed import Embedder, embedder, query_encoder
 
 LOCAL_CPUS = 2  # a local Ray never takes more than this: the machines here are shared
 
@@ -79,6 +79,12 @@ class _Encode:
         return {"row": np.concatenate(rows), "vector": np.concatenate(vectors)}
 
 
+def dimension(model: str) -> int:
+    """The model's vector size, read by the light question encoder when it can: the driver need not
+    import sentence-transformers (seconds) for a number, its actors do the encoding."""
+    return query_encoder(model, tuned=False).dim
+
+
 def chunks(texts: list[str]) -> list[np.ndarray]:
     """The row numbers of each chunk the plain path encodes in one sentence-transformers call:
     longest first over the whole list (stable), then CHUNK at a time (see ``Embedder.encode``)."""
@@ -91,15 +97,15 @@ def encode(texts: list[str], model: str, *, batch_size: int | None = None, worke
            progress: bool = False) -> np.ndarray:
     """Unit vectors for ``texts`` in their order, float32 (len(texts), dim), encoded by ``workers``
     Ray actors (default: one per CPU Ray has free). ``batch_size`` is how many texts an actor takes
-    at a time, in whole chunks of ``Embedder.CHUNK`` (512; default one chunk): cutting finer than the plain
-    path would change the padding, and with it the last bits of the vectors. ``progress``: Ray
-    Data's progress bar."""
+    at a time, in whole chunks of ``Embedder.CHUNK`` (512; default one chunk): cutting finer than
+    the plain path would change the padding, and with it the last bits of the vectors.
+    ``progress``: Ray Data's progress bar."""
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, not {batch_size}")
     if workers is not None and workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers}")
     if not texts:
-        return np.zeros((0, embedder(model).dim), np.float32)
+        return np.zeros((0, dimension(model)), np.float32)
     start()
     if workers is None:
         workers = max(1, int(ray.available_resources().get("CPU", 1)))
@@ -128,7 +134,7 @@ class RayEmbedder:
 
     def __init__(self, model: str, workers: int | None = None):
         self.name, self.workers = model, workers
-        self.dim = embedder(model).dim
+        self.dim = dimension(model)
 
     def encode(self, texts: list[str], batch_size: int | None = None, progress: bool = False) -> np.ndarray:
         return encode(texts, self.name, batch_size=batch_size, workers=self.workers, progress=progress)
