@@ -365,13 +365,12 @@ class Index:
 
     def encode(self, texts: list[str], progress: bool = False) -> tuple[np.ndarray, int]:
         """Sentence vectors of new rows: in this process, or with Ray (``--ray``) across a cluster."""
+        embedder: Encoder = self.embedder
         if self.settings.ray:
-            from .distributed import encode
+            from .distributed import RayEmbedder  # RayMissing, one line, when Ray is not installed
 
-            vectors = encode(texts, self.settings.model)
-            return vectors, int(vectors.shape[1])
-        embedder = self.embedder
-        return embedder.encode(texts, progress=progress), embedder.dim
+            embedder = RayEmbedder(self.settings.model)
+        return embedder.encode(texts, progress=progress), embedder.dim  # type: ignore[call-arg]
 
     def _store(self, state: State, parts: dict[int, np.ndarray], reuse: dict[str, _Done], previous: State | None,
                dim: int, progress: bool) -> DenseStore:

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 BATCH = 100  # rows per write: Milvus Lite 2.5 took 1,000-1,600 rows/s in batches of 100, 400-650 in batches of 200-2,000
 FETCH = 1_000  # keys per get
 MAX_LIMIT = 16_384  # Milvus's top-k ceiling
+CACHE = 20_000  # fetched vectors kept per store: 30 MB at 384 dims
 _clients: dict[str, Any] = {}
 _clients_lock = threading.Lock()
 
@@ -86,6 +87,8 @@ class MilvusStore:
         self._pos: dict[str, int] = {}
         self._first = np.zeros(1, np.int64)
         self._doc = np.zeros(0, np.int32)
+        self._cache: dict[str, np.ndarray] = {}
+        self._cache_lock = threading.Lock()
         self._created = False  # a collection made by this process holds no rows yet: insert, not upsert
 
     # -- opening ------------------------------------------------------------------------------------
@@ -208,15 +211,22 @@ class MilvusStore:
         return found[:k]
 
     def vectors(self, rows: np.ndarray) -> np.ndarray:
+        """Fetched by key, through a bounded cache: a key names its article's bytes, so its vector
+        never changes, and a question scores a candidate's neighbours right after the candidate."""
         rows = np.asarray(rows, dtype=np.int64)
         keys = self._row_keys(rows)
-        got: dict[str, list[float]] = {}
-        for at in range(0, len(keys), FETCH):
-            for r in self.client.get(self.collection, ids=keys[at:at + FETCH], output_fields=["vector"]):
-                got[r["key"]] = r["vector"]
+        cache = self._cache
+        missing = [k for k in dict.fromkeys(keys) if k not in cache]
+        for at in range(0, len(missing), FETCH):
+            got = self.client.get(self.collection, ids=missing[at:at + FETCH], output_fields=["vector"])
+            with self._cache_lock:
+                for r in got:
+                    cache[r["key"]] = np.asarray(r["vector"], np.float32)
+                while len(cache) > CACHE:
+                    cache.pop(next(iter(cache)))  # the oldest first
         out = np.zeros((len(keys), self.dim), np.float32)  # a row deleted under a reader scores 0
         for i, key in enumerate(keys):
-            v = got.get(key)
+            v = cache.get(key)
             if v is not None:
                 out[i] = v
         return out

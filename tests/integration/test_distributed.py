@@ -67,15 +67,13 @@ def test_empty_and_bad_arguments(ray_local):
 
 
 def test_index_built_through_ray_retrieves_the_same(ray_local, seed_dir, seed_index, tmp_path):
-    """What ``qa index --ray`` is to do: the same build with Ray as its embedder (Index is not wired
-    to Ray here; a subclass stands in for the flag), then the same passages for the seed questions."""
+    """``qa index --ray``: the same build with the sentences encoded by Ray, then the same passages
+    for the seed questions."""
+    from qa.config import Settings
 
-    class RayIndex(Index):
-        @property
-        def embedder(self):
-            return distributed.RayEmbedder(self.settings.model, workers=2)
-
-    through_ray = RayIndex(seeds=seed_dir, index=tmp_path / "index")
+    settings = Settings.from_env(seed_dir, tmp_path / "index", ray=True)
+    through_ray = Index(settings=settings)
+    assert through_ray.settings.ray
     through_ray.refresh()
     assert np.array_equal(through_ray.state.vectors, seed_index.state.vectors)
     for q in ["Where are Ukrainian troops operating inside Russia?", "Who briefed Zelensky?",
