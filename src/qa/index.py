@@ -28,6 +28,7 @@ import numpy as np
 
 from . import attribute, ingest, names, provenance, segment
 from .config import Settings
+from .errors import BadIndex, NoIndex
 from .lexical import SAVED, Lexical
 
 log = logging.getLogger("qa")
@@ -47,14 +48,6 @@ ROW_ARRAYS = {"doc": np.int32, "paragraph": np.int32, "sentence": np.int32, "sta
 def plural(n: int, word: str) -> str:
     """ "1 article", "2 articles", "1,000 sentences"."""
     return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
-class BadIndex(RuntimeError):
-    """An index on disk that cannot be used as it is (the message says why, in one line)."""
-
-
-class NoIndex(BadIndex):
-    """Nothing built yet: the ordinary first start, not damage worth a warning."""
 
 
 @dataclass
@@ -230,10 +223,29 @@ class _Done:
 
 
 class Index:
-    """The articles of one seeds folder, searchable; safe to share between threads."""
+    """The articles of one seeds folder, searchable; safe to share between threads.
+
+    Pass it as ``index=`` to ``retrieve``, ``answer``, ``qa.library`` and ``qa.speakers`` (without
+    one they use the index of QA_SEEDS/QA_INDEX, kept for the process). Nothing is read until first
+    use: ``state`` (or ``refresh()``) loads the index under ``settings.index``, building or updating
+    it when the seeds or the model changed, and raises SeedsMissing when the seeds folder does not
+    exist.
+
+    seeds: the folder of articles (.txt, .md, .html, .pdf, .docx); default $QA_SEEDS, else ./seeds.
+    index: the folder the index is kept in (created if missing); default $QA_INDEX, else ./index.
+    model: a sentence-transformers model, by name or local folder; default $QA_MODEL, else the
+        packaged all-MiniLM-L6-v2. A model that cannot be loaded is a ModelError on first use.
+    settings: a whole ``qa.config.Settings`` (also store and queue size), as the CLI builds it.
+
+    Searching it: ``retrieve(question, k, docs, index)`` takes k from 1 to 100 and ``docs`` as a
+    list of the ids of ``documents`` (file names without their suffix); see qa/retrieve.py.
+    """
 
     def __init__(self, seeds: str | os.PathLike | None = None, index: str | os.PathLike | None = None,
                  model: str | None = None, *, settings: Settings | None = None):
+        """Either ``settings`` or the three paths: when ``settings`` is given it wins whole, and
+        seeds, index and model are ignored; otherwise each comes from its argument, else its
+        environment variable, else its default (``Settings.from_env``)."""
         self.settings = settings or Settings.from_env(seeds, index, model)
         self._state: State | None = None
         self._build_lock = threading.RLock()
