@@ -23,8 +23,21 @@ import numpy as np
 
 from qa.config import Settings
 from qa.errors import QAError
-from qa.evaluate import (Question, abstention as abstained_on, dense_rank, encode_cached, full_ranks, overlap,
-                         per_article_ranks, rank_first, ranks, second_stage, split, subset, token_f1)
+from qa.evaluate import (
+    Question,
+    dense_rank,
+    encode_cached,
+    full_ranks,
+    overlap,
+    per_article_ranks,
+    rank_first,
+    ranks,
+    second_stage,
+    split,
+    subset,
+    token_f1,
+)
+from qa.evaluate import abstention as abstained_on
 from qa.index import Index
 from qa.lexical import Lexical
 from qa.retrieve import fuse
