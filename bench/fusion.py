@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 
 def load(model: str, cache: Path, data: Path):
-    from qa.evaluate import questions, write_seeds
+    from squad import questions, write_seeds
     from qa.index import Index
 
     articles = write_seeds(data / "squad-dev-v1.1.json", cache / "seeds")
@@ -84,7 +84,8 @@ def main(argv=None) -> int:
     from sklearn.linear_model import LogisticRegression
 
     from qa.embed import embedder
-    from qa.evaluate import SEEDS, _encode_cached, paraphrase_items
+    from qa.evaluate import encode_cached as _encode_cached
+    from squad import SEEDS, paraphrase_items
     from qa.index import Index
     from qa.rerank import FEATURES, Rule
     from train_encoder import masked

@@ -23,9 +23,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
+from squad import DATA, questions, write_seeds  # noqa: E402  (bench/squad.py)
+
 from qa import Index  # noqa: E402
 from qa.embed import embedder  # noqa: E402
-from qa.evaluate import DATA, _encode_cached, metrics, questions, ranks, second_stage, write_seeds  # noqa: E402
+from qa.evaluate import encode_cached, metrics, ranks, second_stage  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit:
         qs = qs[:args.limit]
     items = [(q.text, q.gold) for q in qs]
-    tvecs = _encode_cached(faiss_index, [q.text for q in qs], args.cache, "questions-tuned",
+    tvecs = encode_cached(faiss_index, [q.text for q in qs], args.cache, "questions-tuned",
                            embedder(faiss_index.settings.model, True))
     report = {"questions": len(qs), "sentences": len(faiss_index.state), "store": store, "move s": round(moved, 1)}
     firsts = {}

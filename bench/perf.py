@@ -26,7 +26,7 @@ OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT / "tests"))
 
 from qa import Index, ingest, retrieve  # noqa: E402
-from qa.evaluate import DATA, write_seeds  # noqa: E402
+from squad import DATA, write_seeds  # noqa: E402  (bench/squad.py)
 from qa.index import FORMAT, FaissStore, State, build_lexical, load_generation, save_generation  # noqa: E402
 
 

@@ -66,7 +66,7 @@ def masked(question: str, sentence: str) -> str | None:
 def examples(seed: int, data: Path, cache: Path):
     """(question, gold rows) pairs of the even articles, with masked copies and even paraphrases;
     and the fixed sentence vectors of the even articles they are scored against."""
-    from qa.evaluate import questions, write_seeds
+    from squad import questions, write_seeds
     from qa.index import Index
 
     rng = random.Random(seed)

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from .errors import QAError
 from .index import Index
 from .lexical import stemmer
 from .retrieve import Passage, retrieve
@@ -128,7 +129,9 @@ def emphasised(text: str, stems: tuple[str, ...], phrase: tuple[int, int] | None
 
 def phrase_of(p: Passage) -> tuple[int, int] | None:
     """The answer phrase's span within the quote, if the second stage marked one."""
-    return (p.answer_start - p.start, p.answer_end - p.start) if p.answer_start is not None else None
+    if p.answer_start is None or p.answer_end is None:
+        return None
+    return p.answer_start - p.start, p.answer_end - p.start
 
 
 def attribution(p: Passage) -> str:
@@ -160,11 +163,23 @@ def answer(question: str, k: int = 3, docs: list[str] | None = None, index: Inde
            previous: Answer | None = None, rerank: bool = True) -> Answer:
     """Quotes that answer the question, or the nearest one marked as not an answer.
 
-    ``previous`` makes it a follow-up: a pronoun stands for the previous answer's speaker, "what
-    else" leaves out what was already quoted, and a question about what someone said keeps to
-    that speaker's sentences. No model rewrites the question; the rewrite is shown in the reply.
+    question: any text up to 2,000 characters (control and zero-width characters are dropped);
+        empty, None or overlong is a QuestionError saying what to change.
+    k: at most how many quotes, 1 to 100 (QuestionError otherwise); fewer when fewer clear the
+        threshold, and one (the closest, ``abstained=True``) when none does.
+    docs: article ids to search (``Index.documents``' ids, ``qa list``); None: all. An unknown id
+        is a QuestionError naming the known ones.
+    index: the Index to search; None: the one of QA_SEEDS/QA_INDEX (``retrieve.default_index``).
+    previous: the previous Answer of a conversation, which makes this a follow-up: a pronoun
+        stands for the previous answer's speaker, "what else" leaves out what was already quoted,
+        and a question about what someone said keeps to that speaker's sentences. No model
+        rewrites the question; the rewrite is shown in the reply (``searched``).
+    rerank: False answers from the first stage alone, abstaining below ABSTAIN_BELOW.
+
+    Returns an Answer; ``str()`` of it is the reply as Markdown.
     """
-    searched, speaker, seen = question, None, frozenset()
+    searched, speaker = question, None
+    seen: frozenset[tuple[str, int]] = frozenset()
     if previous is not None and previous.speaker and isinstance(question, str) and _PRONOUN.search(question):
         speaker = previous.speaker
         searched = _PRONOUN.sub(lambda m: speaker + ("'s" if m.group().lower() in ("his", "hers", "their") else ""),
@@ -206,6 +221,6 @@ def converse(questions: list[str], k: int = 3, docs: list[str] | None = None, in
     for q in questions[-6:-1]:
         try:
             previous = answer(q, k=k, docs=docs, index=index, previous=previous)
-        except ValueError:
+        except QAError:  # an earlier question that cannot be asked: no context from it
             previous = None
     return answer(questions[-1], k=k, docs=docs, index=index, previous=previous)

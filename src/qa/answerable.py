@@ -24,8 +24,12 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .rerank import Rule
 
 BANK = Path(__file__).resolve().parent / "data" / "offtopic.json"
 
@@ -114,7 +118,7 @@ class Calibration:
                 "questions": self.questions}
 
     @classmethod
-    def from_dict(cls, d: dict | None) -> "Calibration | None":
+    def from_dict(cls, d: dict | None) -> Calibration | None:
         if not d or d.get("bank") != bank_key():
             return None
         return cls(tuple(float(h) for h in d["high"]), int(d["questions"]))
@@ -146,7 +150,7 @@ class Decision:
     """The fitted answerability rule: a logistic rule over ANSWER_FEATURES, and the probability
     below which a best candidate is "not covered"."""
 
-    rule: object  # qa.rerank.Rule
+    rule: Rule
     threshold: float
     default_high: tuple[float, ...]  # for an index calibrated before the bank existed
 

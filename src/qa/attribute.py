@@ -35,7 +35,7 @@ REFUSALS = {"declined", "refused", "declines", "refuses"}
 REFUSED = {"comment", "say", "discuss", "answer", "confirm", "elaborate", "speculate", "respond"}
 PARTICIPLES = {"adding", "saying", "noting", "telling", "warning", "arguing", "stressing", "insisting", "explaining", "writing"}
 AUXILIARIES = {"has", "have", "had", "also", "later", "previously", "reportedly", "then", "again", "once",
-               "further", "separately", "publicly", "repeatedly", "recently", "already", "had", "would", "will",
+               "further", "separately", "publicly", "repeatedly", "recently", "already", "would", "will",
                "long", "never", "often", "always", "still", "not", "even", "first", "today", "yesterday", "since"}
 PRONOUNS = {"he", "she", "they"}
 TITLES = {
@@ -49,7 +49,7 @@ TITLES = {
     "dame", "analyst", "mp", "lawmaker", "coach", "manager", "founder", "editor", "author",
     "mr", "mrs", "ms", "dr", "councillor", "councilor", "inspector", "detective", "constable", "superintendent",
     "prosecutor", "executive", "secretary-general", "curator", "treasurer", "member", "co-founder", "attorney",
-    "sheriff", "chairperson", "head", "officer", "economist", "counsel", "spokesmen",
+    "sheriff", "chairperson", "head", "economist", "counsel", "spokesmen",
 }
 CONNECTORS = {"of", "the", "for", "and", "de", "van", "von", "der", "al", "bin", "la", "le", "du", "da"}
 DETERMINERS = {"the", "some", "many", "several", "a", "an", "other", "most", "two", "three", "both", "one"}
@@ -78,7 +78,8 @@ def _tokens(sentence: str) -> list[str]:
         # A sentence-final period belongs to the sentence, not to the last word ("said Smith.",
         # "said Inspector Claire Dunn."): only an initial keeps its stop at the very end.
         last = n == len(found) - 1 or all(x in _QUOTE_CHARS for x in found[n + 1:])
-        if len(t) > 1 and t.endswith(".") and not re.fullmatch(r"(?:[A-Za-z]\.)+" if last else r"(?:[A-Za-z]\.)+|[A-Z][a-z]{0,3}\.", t):
+        initial = r"(?:[A-Za-z]\.)+" if last else r"(?:[A-Za-z]\.)+|[A-Z][a-z]{0,3}\."
+        if len(t) > 1 and t.endswith(".") and not re.fullmatch(initial, t):
             toks.extend([t[:-1], "."])
         else:
             toks.append(t)
@@ -190,7 +191,8 @@ def _skip_aux(tokens: list[str], i: int) -> int:
 
 def _is_name(seg: list[str]) -> bool:
     """A segment that is a capitalized name run: "Peter Lindqvist", "Union Food Workers Local 8"."""
-    return bool(seg) and _capitalized(seg[0]) and seg[0] not in _QUOTE_CHARS and (_capitalized(seg[-1]) or seg[-1].isdigit()) and all(
+    return bool(seg) and _capitalized(seg[0]) and seg[0] not in _QUOTE_CHARS \
+        and (_capitalized(seg[-1]) or seg[-1].isdigit()) and all(
         (_capitalized(t) and t not in _QUOTE_CHARS) or t.lower() in CONNECTORS or t.lower() in TITLES
         or t[:1].isdigit() for t in seg)
 
@@ -221,7 +223,8 @@ def _appositive(tokens: list[str], verb: int) -> str | None:
     if any(t in _QUOTE_CHARS for t in tokens[:verb]):
         return None  # a quote first: the inverted order, handled by the caller
     first = 1 if tokens and tokens[0].lower() in _CONNECTIVES else 0
-    segments, seg = [], []
+    segments: list[list[str]] = []
+    seg: list[str] = []
     for t in tokens[first:verb]:
         if t == ",":
             segments.append(seg)
@@ -292,7 +295,7 @@ def _speech_verb(tokens: list[str], i: int) -> bool:
     if t in REFUSALS:
         return nxt == "to" and i + 2 < len(tokens) and tokens[i + 2].lower() in REFUSED
     if t == "called":  # "called it a mistake", "called for", not "a man called John"
-        return i > 0 and not tokens[i - 1].lower() in DETERMINERS | {"is", "was", "be", "been", "being"} and nxt[:1].islower()
+        return i > 0 and tokens[i - 1].lower() not in DETERMINERS | {"is", "was", "be", "been", "being"} and nxt[:1].islower()
     return t in SPEECH_VERBS and nxt != "of"
 
 
@@ -309,7 +312,7 @@ def speaker_of(sentence: str, previous: str | None = None, person=None) -> str |
     ``person``, when given, maps "he"/"she" to the person it stands for (see ``speakers``)."""
     tokens = _tokens(sentence)
     outside = _outside_quotes(tokens)
-    for i, t in enumerate(tokens):
+    for i in range(len(tokens)):
         if outside[i] and _speech_verb(tokens, i):
             who = _subject(tokens, i, previous, person)
             if who:
@@ -379,7 +382,7 @@ def speakers(text: str, spans: list[tuple[int, int, int]]) -> list[str | None]:
     out: list[str | None] = []
     last: str | None = None
     last_paragraph = None
-    turn: tuple[int, str] | None = None  # (paragraph, speaker) of a Q:/A: turn
+    turn: tuple[int, str | None] | None = None  # (paragraph, speaker) of a Q:/A: turn
     for paragraph, a, b in spans:
         previous = last if paragraph == last_paragraph or last_paragraph is None or paragraph == last_paragraph + 1 else None
         sentence = text[a:b]

@@ -28,9 +28,11 @@ import os
 
 import numpy as np
 
+from .errors import QAError
 
-class RayMissing(ValueError, ImportError):
-    """Ray is an optional dependency; a ValueError so that the CLI prints it as one line."""
+
+class RayMissing(QAError, ImportError):
+    """Ray is an optional dependency; a QAError so that the CLI prints it as one line."""
 
 
 try:

@@ -10,11 +10,12 @@ import os
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from .config import DEFAULT_MODEL
+from .errors import ModelError
 
 _PACKAGED = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
 QUESTION_WEIGHTS = Path(__file__).resolve().parent / "models" / "question-minilm"
@@ -83,14 +84,22 @@ class Embedder:
         path = resolve(model)
         if Path(path).is_dir():
             os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local model must never reach for the network
+        elif model.startswith(("/", ".", "~")) or model.count("/") > 1:  # a path, not a hub name (org/name)
+            raise ModelError(f"the model folder {Path(path).expanduser().resolve()} does not exist: pass --model a "
+                             f"sentence-transformers folder or hub name, or set QA_MODEL")
         quiet()
         from sentence_transformers import SentenceTransformer
 
-        self._model = SentenceTransformer(path, device="cpu")
+        try:
+            self._model = SentenceTransformer(path, device="cpu")
+        except (OSError, ValueError) as exc:  # not on the hub, no network, not a model folder
+            raise ModelError(f"cannot load the model {model!r} ({exc.__class__.__name__}): pass --model a "
+                             f"sentence-transformers folder or hub name, or set QA_MODEL") from exc
         weights = question_weights(model) if tuned else None
         if weights:  # questions in bulk (qa eval, calibration): the same weights as QueryEncoder, batched
-            self._model[0].auto_model.load_state_dict(weights, strict=False)
-        dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+            transformer: Any = self._model[0]
+            transformer.auto_model.load_state_dict(weights, strict=False)
+        dim: Any = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(dim())
         self._lock = threading.Lock()
 
@@ -169,7 +178,7 @@ class QueryEncoder:
             raise ValueError(f"not a BERT checkpoint as expected: no {missing[0]}.weight")
 
     @classmethod
-    def load(cls, model: str, tuned: bool = True) -> "QueryEncoder | None":
+    def load(cls, model: str, tuned: bool = True) -> QueryEncoder | None:
         import json
 
         path = Path(resolve(model))
@@ -212,7 +221,7 @@ class QueryEncoder:
         for i in range(self.layers):
             p = f"encoder.layer.{i}."
 
-            def dense(h, name):
+            def dense(h, name, p=p):
                 return F.linear(h, w[p + name + ".weight"], w[p + name + ".bias"])
 
             q, k, v = (dense(x, f"attention.self.{n}").view(-1, heads, size).transpose(0, 1) for n in ("query", "key", "value"))

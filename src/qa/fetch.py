@@ -19,16 +19,15 @@ import os
 import socket
 import time
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin, urlsplit
+
+from .errors import FetchError
 
 MAX_BYTES = 2 * 1024 * 1024
 TIMEOUT = 10.0
 MAX_REDIRECTS = 5
 USER_AGENT = "article-qa/0.1 (+reading room)"
-
-
-class FetchError(ValueError):
-    """A URL that was not fetched; the message says why, in one line."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,7 @@ def local_allowed(allow_local: bool | None) -> bool:
     return os.environ.get("QA_FETCH_LOCAL", "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def refused(ip: ipaddress._BaseAddress, allowed: tuple = ()) -> str | None:
+def refused(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, allowed: tuple = ()) -> str | None:
     """Why an address must not be fetched from, or None. Anything not globally routable is refused:
     loopback, private (10/8, 172.16/12, 192.168/16, fc00::/7), link-local (169.254/16, where the
     cloud metadata service lives), shared, reserved, multicast and unspecified addresses."""
@@ -74,7 +73,7 @@ def resolve(host: str, port: int, allow_local: bool, allowed: tuple = ()) -> str
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise FetchError(f"cannot resolve {host!r} ({exc.strerror or exc})") from None
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not addresses:
         raise FetchError(f"cannot resolve {host!r}")
     if not allow_local:
@@ -109,7 +108,9 @@ def fetch(url: str, *, allow_local: bool | None = None, allowed_networks: tuple[
         left = deadline - time.monotonic()
         if left <= 0:
             raise FetchError(f"fetching {url[:200]} took longer than {timeout:g} s")
-        kw = {"assert_hostname": parts.hostname, "server_hostname": parts.hostname} if parts.scheme == "https" else {}
+        kw: dict[str, Any] = {}
+        if parts.scheme == "https":
+            kw = {"assert_hostname": parts.hostname, "server_hostname": parts.hostname}
         pool_cls = urllib3.HTTPSConnectionPool if parts.scheme == "https" else urllib3.HTTPConnectionPool
         pool = pool_cls(address, port, timeout=urllib3.Timeout(connect=min(left, 5.0), read=left), retries=False,
                         maxsize=1, **kw)

@@ -51,10 +51,31 @@ class _Done:
 
 
 class Index:
-    """The articles of one seeds folder, searchable; safe to share between threads."""
+    """The articles of one seeds folder, searchable; safe to share between threads.
+
+    Pass it as ``index=`` to ``retrieve``, ``answer``, ``qa.library`` and ``qa.speakers`` (without
+    one they use the index of QA_SEEDS/QA_INDEX, kept for the process). Nothing is read until first
+    use: ``state`` (or ``refresh()``) loads the index under ``settings.index``, building or updating
+    it when the seeds or the model changed, and raises SeedsMissing when the seeds folder does not
+    exist.
+
+    seeds: the folder of articles (.txt, .md, .html, .pdf, .docx); default $QA_SEEDS, else ./seeds.
+    index: the folder the index is kept in (created if missing); default $QA_INDEX, else ./index.
+    model: a sentence-transformers model, by name or local folder; default $QA_MODEL, else the
+        packaged all-MiniLM-L6-v2. A model that cannot be loaded is a ModelError on first use.
+    store: where the vectors live (qa/store.py): "faiss" (default $QA_STORE, else faiss), a Milvus
+        Lite file "PATH.db", or "http(s)://HOST:PORT" of a Milvus server; "URI#NAME" picks the collection.
+    settings: a whole ``qa.config.Settings`` (also queue size and Ray), as the CLI builds it.
+
+    Searching it: ``retrieve(question, k, docs, index)`` takes k from 1 to 100 and ``docs`` as a
+    list of the ids of ``documents`` (file names without their suffix); see qa/retrieve.py.
+    """
 
     def __init__(self, seeds: str | os.PathLike | None = None, index: str | os.PathLike | None = None,
                  model: str | None = None, *, store: str | None = None, settings: Settings | None = None):
+        """Either ``settings`` or the paths and store: when ``settings`` is given it wins whole, and
+        seeds, index, model and store are ignored; otherwise each comes from its argument, else its
+        environment variable, else its default (``Settings.from_env``)."""
         self.settings = settings or Settings.from_env(seeds, index, model, store)
         self._state: State | None = None
         self._build_lock = threading.RLock()

@@ -17,13 +17,16 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-log = logging.getLogger("qa")
+from .errors import IngestError
+
+log = logging.getLogger(__name__)
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 BINARY = (".pdf", ".docx")  # read through their libraries (qa/sources.py), never decoded as text
 MAX_FILE_BYTES = 20 * 1024 * 1024  # far beyond any article; keeps a stray dump out of memory
 
-_FRONT_MATTER = re.compile(r"\A(?:---[ \t]*\r?\n(?P<block>.*?)\r?\n---[ \t]*(?:\r?\n|\Z)|(?P<line>title:[^\r\n]*)(?:\r?\n|\Z))", re.S | re.I)
+_FRONT_MATTER = re.compile(r"\A(?:---[ \t]*\r?\n(?P<block>.*?)\r?\n---[ \t]*(?:\r?\n|\Z)"
+                          r"|(?P<line>title:[^\r\n]*)(?:\r?\n|\Z))", re.S | re.I)
 _TITLE_LINE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.M | re.I)
 _META_LINE = re.compile(r"^(author|date|source):[ \t]*(.+?)[ \t]*$", re.M | re.I)
 # A .txt headline: a short first line without closing sentence punctuation, then a blank line.
@@ -31,10 +34,6 @@ _HEADLINE = re.compile(r"[ \t]*(?P<line>[^\r\n]{1,150}?)[ \t]*\r?\n[ \t]*\r?\n\s
 HEADLINE_WORDS = 20
 _CLOSING = re.compile(r"[.!?…:;,][\"'”’)\]]*$")
 LABEL_WORDS = 8  # a title made from the lede: its first eight words and an ellipsis
-
-
-class IngestError(ValueError):
-    """A file that cannot become a document; the message names the file and the reason."""
 
 
 @dataclass(frozen=True, init=False)
@@ -223,7 +222,8 @@ def _skip_title_paragraph(text: str, body_start: int, title: str | None) -> int:
     if not title:
         return body_start
     m = re.match(r"\s*([^\n]*)\n\s*\n\s*", text[body_start:])
-    if m and " ".join(m.group(1).split()).casefold() == " ".join(title.split()).casefold() and text[body_start + m.end():].strip():
+    same = m is not None and " ".join(m.group(1).split()).casefold() == " ".join(title.split()).casefold()
+    if m and same and text[body_start + m.end():].strip():
         return body_start + m.end()
     return body_start
 

@@ -12,11 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import ingest, sources
+from .errors import LibraryError
 from .index import Index, write_atomic
-
-
-class LibraryError(ValueError):
-    """A library request that cannot be carried out; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +42,7 @@ def articles(index: Index) -> list[Article]:
     state = index.state
     files = _files(index)
     out = []
-    for i, d in enumerate(state.documents):
+    for d in state.documents:
         rows = state.rows_of(d.id)
         said = Counter(state.speaker[r] for r in rows.tolist() if state.speaker[r])
         source = d.source or (files[d.id].name if d.id in files else d.id)

@@ -19,7 +19,7 @@ import sys
 import threading
 import unicodedata
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, cast
 
 import numpy as np
 from mcp.server.mcpserver import MCPServer
@@ -30,11 +30,12 @@ from typing_extensions import TypedDict  # pydantic needs this one, not typing's
 
 from . import __version__
 from .answer import answer as _answer
+from .errors import QAError, QuestionError
 from .index import Index, State
-from .retrieve import MAX_K, QuestionError
+from .retrieve import MAX_K
 from .retrieve import retrieve as _retrieve
 
-log = logging.getLogger("qa")
+log = logging.getLogger(__name__)
 
 VERBATIM = "Every quote is the article's exact text (text == article[start:end]), never paraphrased or generated."
 
@@ -142,7 +143,7 @@ class _Speakers:
             return self._rows, self._names
 
 
-def quotes_of(state: State, name: str, speakers: _Speakers) -> list[dict]:
+def quotes_of(state: State, name: str, speakers: _Speakers) -> list[QuoteOut]:
     """Every sentence attributed to ``name`` (case-insensitive, whole name), in article order."""
     if not isinstance(name, str) or not speaker_key(name):
         raise QuestionError("no speaker name given: give a person's name as the articles attribute it")
@@ -156,7 +157,8 @@ def quotes_of(state: State, name: str, speakers: _Speakers) -> list[dict]:
         raise QuestionError(f"no sentence in the articles is attributed to {name!r}{hint}")
     rows_a = np.asarray(rows, dtype=np.int64)
     rows_a = rows_a[np.lexsort((state.sentence[rows_a], state.doc[rows_a]))]
-    out, current, text = [], -1, ""
+    out: list[QuoteOut] = []
+    current, text = -1, ""
     for row in rows_a.tolist():
         d = int(state.doc[row])
         if d != current:  # Document.text decodes the article; once per article, not per sentence
@@ -168,7 +170,7 @@ def quotes_of(state: State, name: str, speakers: _Speakers) -> list[dict]:
     return out
 
 
-def articles_of(state: State) -> list[dict]:
+def articles_of(state: State) -> list[ArticleOut]:
     return [{"id": d.id, "title": d.title, "sentences": len(state.rows_of(d.id))} for d in state.documents]
 
 
@@ -176,10 +178,11 @@ def articles_of(state: State) -> list[dict]:
 
 @contextmanager
 def _user_error():
-    """qa's input errors (QuestionError, IngestError: ValueErrors) as tool errors, message intact."""
+    """qa's input errors (QAError: QuestionError, SpeakerError, ...) as tool errors, message intact;
+    anything else is a bug and reaches the SDK as it is."""
     try:
         yield
-    except ValueError as exc:
+    except QAError as exc:
         raise ToolError(str(exc)) from exc
 
 
@@ -194,7 +197,7 @@ def build_server(index: Index) -> MCPServer:
         "Returns passages even when none answers; use `answer` to be told when the articles do not cover it."))
     def retrieve(question: Question, k: K = 5, docs: Docs = None) -> list[PassageOut]:
         with _user_error():
-            return [p.to_dict() for p in _retrieve(question, k=k, docs=docs, index=index)]
+            return cast(list[PassageOut], [p.to_dict() for p in _retrieve(question, k=k, docs=docs, index=index)])
 
     @server.tool(name="answer", annotations=READ_ONLY, description=(
         "A reply to the question as Markdown: up to k quotes from the articles, each followed by its "
@@ -242,7 +245,7 @@ def stdout_to_stderr():
 
 def serve(index: Index) -> None:
     """Load the index (building it if needed) and the model once, then serve MCP on stdin/stdout."""
-    qa_log = logging.getLogger("qa")
+    qa_log = logging.getLogger("qa")  # the package's logger, which the CLI gives its handler
     if qa_log.handlers:  # the CLI's stderr handler: not again through the root one the SDK installs
         qa_log.propagate = False
     with stdout_to_stderr():

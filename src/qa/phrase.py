@@ -26,8 +26,10 @@ _NUMBER = re.compile(r"(?:\$|£|€)?\b\d[\d,]*(?:\.\d+)?(?:\s?(?:%|percent|per 
                      r"km|kilometres|kilometers|miles|m|metres|meters|feet|people|years|days))?\b|\b(?:one|two|three|four|"
                      r"five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?)\b(?:\s(?:million|"
                      r"billion|thousand|hundred))?", re.I)
-_NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?|[A-Z]\.)(?:\s+(?:[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?|[A-Z]\.|de|van|von|al-))*")
-_PLACE = re.compile(r"\b(?:in|at|near|from|to|across|outside|inside|into)\s+((?:the\s+)?[A-Z][\w'-]*(?:\s+(?:of\s+)?[A-Z][\w'-]*)*)")
+_NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?|[A-Z]\.)"
+                   r"(?:\s+(?:[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?|[A-Z]\.|de|van|von|al-))*")
+_PLACE = re.compile(r"\b(?:in|at|near|from|to|across|outside|inside|into)\s+"
+                    r"((?:the\s+)?[A-Z][\w'-]*(?:\s+(?:of\s+)?[A-Z][\w'-]*)*)")
 _WORD = re.compile(r"\w+")
 
 # Question types shown: those whose phrase matched the gold answer in at least 60% of cases where

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-log = logging.getLogger("qa")
+log = logging.getLogger(__name__)
 
 LEDGER = ".uploads.json"
 
@@ -27,7 +27,7 @@ class Upload:
     uploaded_at: str  # ISO 8601, UTC, to the second
 
     @classmethod
-    def now(cls, file: str, original_name: str) -> "Upload":
+    def now(cls, file: str, original_name: str) -> Upload:
         return cls(file=file, original_name=original_name,
                    uploaded_at=datetime.now(timezone.utc).replace(microsecond=0).isoformat())
 

@@ -13,14 +13,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .config import MAX_QUESTION_CHARS
+from .errors import QuestionError
 from .index import Index, State
 from .lexical import top
 
 MAX_K = 100
-
-
-class QuestionError(ValueError):
-    """A question that cannot be asked as it is; the message says what to change."""
 
 
 @dataclass(frozen=True)

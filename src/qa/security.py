@@ -27,7 +27,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-log = logging.getLogger("qa")
+log = logging.getLogger(__name__)
 
 UPLOAD_ROUTE = "/gradio_api/upload"
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries and headers around one file
@@ -76,7 +76,7 @@ class Limits:
     docs_items: int = 1_000
 
     @classmethod
-    def from_env(cls) -> "Limits":
+    def from_env(cls) -> Limits:
         return cls(upload_bytes_per_hour=int(os.environ.get("QA_UPLOAD_BYTES_PER_HOUR", cls.upload_bytes_per_hour)),
                    uploads_per_hour=int(os.environ.get("QA_UPLOADS_PER_HOUR", cls.uploads_per_hour)))
 

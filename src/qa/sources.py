@@ -12,9 +12,11 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from typing import Any
 from urllib.parse import urlsplit
 
 from .ingest import IngestError
+
 
 def _pdf_paragraphs(page) -> list[str]:
     """A PDF page's paragraphs. pypdf's plain extraction gives one line per printed line and no
@@ -35,7 +37,7 @@ def read_pdf(name: str, data: bytes) -> tuple[str | None, str, str, dict]:
         if reader.is_encrypted:
             raise IngestError(f"{name}: the PDF is encrypted; save an unprotected copy")
         paragraphs = [p for page in reader.pages for p in _pdf_paragraphs(page)]
-        info = reader.metadata or {}
+        info: Any = reader.metadata or {}
         title, author = getattr(info, "title", None), getattr(info, "author", None)
     except IngestError:
         raise
@@ -57,7 +59,8 @@ def read_docx(name: str, data: bytes) -> tuple[str | None, str, str, dict]:
         raise IngestError(f"{name}: not a readable Word .docx file ({exc.__class__.__name__})") from None
     except Exception as exc:  # zipfile.BadZipFile, lxml errors: a damaged file, said plainly
         raise IngestError(f"{name}: not a readable Word .docx file ({exc.__class__.__name__})") from None
-    paragraphs, title = [], (document.core_properties.title or "").strip() or None
+    paragraphs: list[str] = []
+    title = (document.core_properties.title or "").strip() or None
     for para in document.paragraphs:
         text = " ".join(para.text.split())
         if not text:

@@ -10,12 +10,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from .errors import SpeakerError
 from .index import Index
 from .retrieve import Passage, passage
-
-
-class SpeakerError(ValueError):
-    """A name that matches no speaker, or several; the message lists the candidates."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +37,7 @@ def speakers(index: Index) -> list[Speaker]:
     return [Speaker(n, c, len(docs[n])) for n, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].lower()))]
 
 
-def resolve(index: Index, name: str) -> str:
+def resolve(index: Index, name: str | None) -> str:
     """The speaker a typed name means: exact, then case-insensitive, then a unique speaker whose
     name contains it as whole words ("Zelensky" -> "Volodymyr Zelensky")."""
     if not isinstance(name, str) or not name.strip():
@@ -65,7 +62,7 @@ def resolve(index: Index, name: str) -> str:
     raise SpeakerError(f"no speaker named {want!r}{hint} (`qa speakers` lists them)")
 
 
-def quotes(index: Index, name: str) -> list[Passage]:
+def quotes(index: Index, name: str | None) -> list[Passage]:
     """Every sentence attributed to the speaker, in article order (score 0: not a search result)."""
     who = resolve(index, name)
     state = index.state

@@ -42,7 +42,7 @@ def dictionary(state: State):
         counts.update(w.lower() for w in _WORD.findall(text))
     for d in state.documents:
         counts.update(w.lower() for w in _WORD.findall(d.title))
-    for who in set(state.speaker) - {None}:
+    for who in {w for w in state.speaker if w is not None}:
         counts.update(w.lower() for w in _WORD.findall(who))
     sym = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
     for word, n in counts.items():
@@ -64,9 +64,8 @@ def suggest(question: str, index: Index) -> str | None:
     from symspellpy import Verbosity
 
     from .answer import _stopwords
-    from .retrieve import clean_question
-
     from .lexical import stemmer
+    from .retrieve import clean_question
 
     q = clean_question(question)
     sym = dictionary(index.state)

@@ -89,9 +89,9 @@ class Spec:
             return cls("milvus", uri, collection or None)
         if uri.endswith(".db"):
             return cls("milvus", str(Path(uri).expanduser().resolve()), collection or None)
-        from .errors import QAError
+        from .errors import SettingError
 
-        raise QAError(f"--store {value!r}: use faiss, a Milvus Lite file ending in .db, or http(s)://host:port of a "
+        raise SettingError(f"--store {value!r}: use faiss, a Milvus Lite file ending in .db, or http(s)://host:port of a "
                       "Milvus server")
 
 

@@ -19,20 +19,25 @@ import logging
 import os
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from . import display
 from .answer import Answer, converse
+from .config import Settings
+from .errors import IngestError, InputError, QAError, SettingError
 from .index import Index
-from .ingest import IngestError
 from .provenance import label
 from .retrieve import retrieve
 from .security import Guard, Limits, Window, allowed_hosts, refused, short
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no telemetry from a tool people trust with sources
 
-log = logging.getLogger("qa")
+if TYPE_CHECKING:
+    import gradio as gr
+
+log = logging.getLogger(__name__)
 
 EXAMPLES = [
     "Who did Zelensky commend?",
@@ -44,7 +49,8 @@ MAX_UPLOAD = "2mb"
 # The best quote is brought into view inside the article panel's own scroll, never by scrolling the
 # page: on a phone the article is below the chat, and scrollIntoView jumped ~1,000 px away from the answer.
 SCROLL_TO_QUOTE = """() => setTimeout(() => {
-  const box = document.querySelector('#article .article'), m = box && (box.querySelector('mark.top') || box.querySelector('mark'));
+  const box = document.querySelector('#article .article'),
+        m = box && (box.querySelector('mark.top') || box.querySelector('mark'));
   if (m) box.scrollTop = Math.max(0, m.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop
                                     - box.clientHeight / 2);
   const asked = [...document.querySelectorAll('#chat .user')].pop();  // the chat shows the question and the
@@ -75,7 +81,6 @@ document.addEventListener('click', (e) => {
 });
 </script>"""
 SUFFIXES = [".txt", ".md", ".html", ".htm", ".pdf", ".docx"]
-QUEUE_SIZE = int(os.environ.get("QA_QUEUE_SIZE", "32"))  # bounded: a flood gets "busy", not a pile-up
 UPLOADS_AT_ONCE = 3  # one indexing, two waiting for the lock; more are told the server is busy
 SHOWN_MESSAGES = 40  # the chat keeps its last 20 exchanges, so what the page sends back stays small
 # Upload-cache files that no upload event claimed are deleted after this long (Gradio's delete_cache).
@@ -127,24 +132,19 @@ def article_html(index: Index, res: Answer | None, doc_id: str | None = None) ->
             sentence = html.escape(text[a:b])
             n = quoted.get(int(state.sentence[r]))
             if n is not None:
-                cls = "top" if n == 0 and not res.abstained else ""
+                cls = "top" if n == 0 and res is not None and not res.abstained else ""
                 sentence = f"<mark class='{cls}' title='quote {n + 1}'>{sentence}</mark>"
             parts.append(sentence)
             pos = b
         parts.append(html.escape(text[pos:int(state.para_end[pid])]))
         body.append(f"<p><span class='pn'>{int(state.paragraph[in_para[0]])}</span>{''.join(parts)}</p>")
-    body = "".join(body)
     up = state.upload_of(doc.id)
     note = label("upload", up.get("uploaded_at"), up.get("original_name")) if up else None
     note = f"<p class='upload'>⚠ {html.escape(note)}</p>" if note else ""
-    return f"<div class='article'><h3>{html.escape(doc.title)}</h3>{note}{body}</div>"
+    return f"<div class='article'><h3>{html.escape(doc.title)}</h3>{note}{''.join(body)}</div>"
 
 
-class InputError(ValueError):
-    """A request the API refuses before any work (too long a history, too many ids)."""
-
-
-def build(index: Index, uploads: bool = True, limits: Limits | None = None):
+def build(index: Index, uploads: bool = True, limits: Limits | None = None) -> gr.Blocks:
     import gradio as gr
 
     from . import library, sources
@@ -158,7 +158,7 @@ def build(index: Index, uploads: bool = True, limits: Limits | None = None):
     def choices() -> list[tuple[str, str]]:
         """(title, id) of every article the index holds now; the id only where two titles are alike."""
         state = index.state
-        seen = {}
+        seen: dict[str, int] = {}
         for d in state.documents:
             seen[d.title] = seen.get(d.title, 0) + 1
         return [(d.title + (f" ({d.id})" if seen[d.title] > 1 else "") + (" · uploaded" if state.upload_of(d.id) else ""),
@@ -218,7 +218,7 @@ def build(index: Index, uploads: bool = True, limits: Limits | None = None):
                         better = converse(earlier + [fixed], docs=chosen, index=index)
                         if not better.abstained:
                             res, text = better, display.reply(better, corrected=fixed, original=message)
-            except ValueError as exc:
+            except QAError as exc:
                 refused("question", exc)
                 res, text = None, display.message(short(exc, 300), lead="Cannot answer:")
         history += [{"role": "user", "content": display.question(message)}, {"role": "assistant", "content": text}]
@@ -254,7 +254,7 @@ def build(index: Index, uploads: bool = True, limits: Limits | None = None):
             try:
                 name, data, original = read_bytes()
                 doc = index.add(name, data, original_name=original)
-            except (IngestError, OSError, ValueError) as exc:
+            except (QAError, OSError) as exc:
                 articles_this_hour.give_back()
                 why = short(exc, 300)
                 return refused_line(why if why.startswith(name) else f"{short(name, 120)}: {why}"), None
@@ -318,7 +318,7 @@ def build(index: Index, uploads: bool = True, limits: Limits | None = None):
         title = doc.title if doc else doc_id
         try:
             library.remove(index, doc_id)
-        except (ValueError, OSError) as exc:
+        except (QAError, OSError) as exc:
             refused("delete", exc)
             return display.message(short(exc, 300), lead="Delete refused:"), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         sel, chooser, who = library_updates(selected, None)
@@ -330,7 +330,7 @@ def build(index: Index, uploads: bool = True, limits: Limits | None = None):
             return ""
         try:
             found = speaking.quotes(index, name)
-        except ValueError as exc:
+        except QAError as exc:
             return display.message(short(exc, 300), lead="No such speaker:")
         return (f"<p><b>{display.esc(name)}</b>: {len(found)} quote{'s' if len(found) != 1 else ''}</p>"
                 + display.passages(found))
@@ -352,8 +352,9 @@ def build(index: Index, uploads: bool = True, limits: Limits | None = None):
         """The k passages that best answer the question, best first, with all Passage fields."""
         try:
             check_lists(None, docs)
+            question = cast(str, question)  # None or not text: a QuestionError from retrieve's own check
             return [p.to_dict() for p in retrieve(question, k=k, docs=docs or None, index=index)]
-        except ValueError as exc:
+        except QAError as exc:
             raise api_error("/retrieve", exc) from None
 
     def api_chat(message: str | None = None, history: list[str] | None = None, docs: list[str] | None = None) -> str:
@@ -362,8 +363,9 @@ def build(index: Index, uploads: bool = True, limits: Limits | None = None):
             check_lists(history, docs)
             if not all(isinstance(h, str) for h in history or []):
                 raise InputError("history must be a list of earlier questions (strings)")
+            message = cast(str, message)  # None or not text: a QuestionError from retrieve's own check
             return str(converse(list(history or []) + [message], docs=docs or None, index=index))
-        except ValueError as exc:
+        except QAError as exc:
             raise api_error("/chat", exc) from None
 
     def api_speakers() -> list[dict]:
@@ -376,7 +378,7 @@ def build(index: Index, uploads: bool = True, limits: Limits | None = None):
             if isinstance(name, str) and len(name) > 200:
                 raise InputError(f"a speaker's name is at most 200 characters, not {len(name):,}")
             return [p.to_dict() for p in speaking.quotes(index, name)]
-        except ValueError as exc:
+        except QAError as exc:
             raise api_error("/quotes", exc) from None
 
     first_id = index.state.documents[0].id if index.state.documents else None
@@ -457,18 +459,20 @@ def parse_auth(value: str | None) -> list[tuple[str, str]] | None:
     for item in value.split(","):
         user, sep, password = item.strip().partition(":")
         if not sep or not user or not password:
-            raise ValueError("--auth / QA_AUTH must be USER:PASSWORD (comma-separated for several)")
+            raise SettingError("--auth / QA_AUTH must be USER:PASSWORD (comma-separated for several)")
         pairs.append((user, password))
     return pairs
 
 
 def serve(index: Index, host: str = "127.0.0.1", port: int = 7860, block: bool = True, uploads: bool | None = None,
-          auth: list[tuple[str, str]] | None = None, extra_hosts: tuple[str, ...] = ()):
+          auth: list[tuple[str, str]] | None = None, extra_hosts: tuple[str, ...] = (),
+          settings: Settings | None = None) -> gr.Blocks:
     """Start the chat with the index and the question encoder loaded first, so the first question
     is answered warm; sentence-transformers (3 s to import) waits for the first upload.
 
     Uploads default to on only on a loopback address; on any other address they need a login,
-    and the server refuses to start without one rather than let anyone plant articles."""
+    and the server refuses to start without one rather than let anyone plant articles (SettingError).
+    ``settings`` (default: the index's own) sizes the question queue (``queue_size``)."""
     from starlette.middleware import Middleware
 
     from .security import is_loopback
@@ -476,7 +480,7 @@ def serve(index: Index, host: str = "127.0.0.1", port: int = 7860, block: bool =
     local = is_loopback(host)
     uploads = local if uploads is None else uploads
     if uploads and not local and not auth:
-        raise ValueError(f"refusing to serve uploads on {host} without a login: add --auth USER:PASSWORD "
+        raise SettingError(f"refusing to serve uploads on {host} without a login: add --auth USER:PASSWORD "
                          f"(or QA_AUTH), or --no-uploads")
     if not local and not auth:
         log.warning("serving %s without a login: anyone who can reach port %d can ask questions", host, port)
@@ -486,12 +490,13 @@ def serve(index: Index, host: str = "127.0.0.1", port: int = 7860, block: bool =
     index.query_encoder.encode(["warm up"])
     limits = Limits.from_env()
     demo = build(index, uploads=uploads, limits=limits)
-    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=2)
+    settings = settings or index.settings
+    demo.queue(max_size=settings.queue_size, default_concurrency_limit=2)
     blocked = [str(Path(p).resolve()) for p in (index.settings.seeds, index.settings.index)]
     hosts = allowed_hosts(host, extra_hosts)
-    api = {}
+    api: dict[int | str, tuple[str, tuple[str, ...]]] = {}
     for fn_index, fn in demo.fns.items():  # the public API's functions, by name and by index
-        if fn.api_name in ("retrieve", "chat", "speakers", "quotes"):
+        if fn.api_name in ("retrieve", "chat", "speakers", "quotes") and fn.fn is not None:
             params = tuple(inspect.signature(fn.fn).parameters)
             api[fn.api_name] = api[fn_index] = (fn.api_name, params)
     log.info("web chat on http://%s:%d (uploads %s, login %s; hosts %s)", host, port, "on" if uploads else "off",
