@@ -256,7 +256,7 @@ def ablation(state, qs: list[Question], qvecs: np.ndarray, plain_dense: np.ndarr
              progress) -> dict:
     """Each signal's share of the fused score, every row scored (pooled), with the production formula."""
     progress("ablation: the fused score built up one signal at a time")
-    sent_lex, para_lex = state.lexical
+    sent_lex, para_lex = state.bm25
     dense = qvecs @ np.asarray(state.vectors).T
     ctx_bm25 = np.stack([sent_lex.scores(q.text)[0] for q in qs])
     para_bm25 = np.stack([para_lex.scores(q.text)[0] for q in qs])[:, state.para]

@@ -30,8 +30,9 @@ from .errors import QAError
 
 SETTINGS_RULE = f"""settings: each flag first, else its environment variable, else the default:
 --seeds ({ENV['seeds']}, ./seeds), --index ({ENV['index']}, ./index), --model ({ENV['model']}, {DEFAULT_MODEL}),
---store ({ENV['store']}, {DEFAULT_STORE}) on every command; --ray ({ENV['ray']}) on qa index; --queue-size ({ENV['queue_size']}, {DEFAULT_QUEUE_SIZE}) and
---auth (QA_AUTH) on qa serve. A seeds folder that does not exist is an error naming it (exit 2)."""
+--store ({ENV['store']}, {DEFAULT_STORE}) on every command; --ray ({ENV['ray']}) on qa index;
+--queue-size ({ENV['queue_size']}, {DEFAULT_QUEUE_SIZE}) and --auth (QA_AUTH) on qa serve.
+A seeds folder that does not exist is an error naming it (exit 2)."""
 
 SERVE_ENV = """environment only (no flag): QA_UPLOADS_PER_HOUR (30) and QA_UPLOAD_BYTES_PER_HOUR (20 MB), the hourly
 upload limits; QA_UPLOAD_CACHE_SECONDS (300), how long an unclaimed upload stays in Gradio's cache; QA_FETCH_LOCAL=1

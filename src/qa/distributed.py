@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Any
 
 import numpy as np
 
+from .embed import Embedder, embedder, query_encoder
 from .errors import QAError
 
 
@@ -41,8 +43,6 @@ try:
 except ImportError:  # pragma: no cover - exercised only where Ray is not installed
     raise RayMissing("qa index --ray needs Ray: pip install 'article-qa[ray]'") from None
 
-from .embed import Embedder, embedder, query_encoder
-
 LOCAL_CPUS = 2  # a local Ray never takes more than this: the machines here are shared
 
 
@@ -53,7 +53,7 @@ def start() -> None:
     if ray.is_initialized():
         return
     address = os.environ.get("RAY_ADDRESS") or None
-    local = {} if address else {"num_cpus": min(LOCAL_CPUS, os.cpu_count() or 1)}
+    local: dict[str, Any] = {} if address else {"num_cpus": min(LOCAL_CPUS, os.cpu_count() or 1)}
     os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")  # no FutureWarning at each start
     os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")  # the C++ core's notices, on stderr otherwise
     ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,

@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -120,7 +121,8 @@ def save_generation(root: Path, state: State, extra: Callable[[State], dict] | N
     files = COMMON + state.store.files
     passages = {"documents": [d.to_dict() for d in state.documents], "speaker": state.speaker}
     (tmp / "passages.json").write_bytes(json.dumps(passages, ensure_ascii=False).encode("utf-8"))
-    np.savez(tmp / "rows.npz", **{k: np.asarray(getattr(state, k), dtype=t) for k, t in ROW_ARRAYS.items()})
+    arrays: dict[str, Any] = {k: np.asarray(getattr(state, k), dtype=t) for k, t in ROW_ARRAYS.items()}
+    np.savez(tmp / "rows.npz", **arrays)
     state.store.save(tmp)
     if state.lexical is None:
         state.lexical = build_lexical(state)
@@ -180,7 +182,7 @@ def load_generation(folder: Path) -> State:
         documents, speaker = [ingest.Document(**d) for d in p["documents"]], p["speaker"]
         del p  # the parsed texts, now held as UTF-8 by the documents (see release_freed_memory)
         with np.load(folder / "rows.npz", allow_pickle=False) as z:
-            arrays = {k: np.asarray(z[k], dtype=t) for k, t in ROW_ARRAYS.items()}
+            arrays: dict[str, Any] = {k: np.asarray(z[k], dtype=t) for k, t in ROW_ARRAYS.items()}
         lexical = (Lexical.load(folder / LEXICAL[0]), Lexical.load(folder / LEXICAL[1]))
     except Exception as exc:  # checksummed, so only a writer bug lands here
         raise BadIndex(f"unreadable index files ({exc.__class__.__name__}: {exc})") from None

@@ -20,8 +20,7 @@ import numpy as np
 from . import attribute, ingest, names, provenance, segment
 from .config import Settings
 from .errors import BadIndex, NoIndex
-from .generation import (FORMAT, KEEP_GENERATIONS, build_lexical, current, load_generation,  # noqa: F401 (re-exported)
-                         save_generation, write_atomic)
+from .generation import FORMAT, KEEP_GENERATIONS, build_lexical, current, load_generation, save_generation, write_atomic  # noqa: F401, E501
 from .state import State, context
 from .store import EXACT_LIMIT, DenseStore, FaissStore, Spec, build_faiss  # noqa: F401 (re-exported)
 
@@ -130,7 +129,7 @@ class Index:
         self.settings.index.mkdir(parents=True, exist_ok=True)
         with FileLock(str(self.settings.index / ".lock")):
             seen = self._scan()
-            if self._current_name() != (state.generation.name if state else None):
+            if self._current_name() != (state.generation.name if state and state.generation else None):
                 state = self._try_load(quiet=True)  # another process built one meanwhile
                 if state is not None and self._fresh(state, seen):
                     self._state = state
@@ -246,7 +245,8 @@ class Index:
         if m.get("model") != self.settings.model or m.get("embed") != EMBED_VERSION or m.get("seeds") != seen \
                 or (m.get("uploads") or {}) != self._uploads(seen) or not self._same_store(m.get("store") or {}):
             return False
-        if len(state) and available() and Calibration.from_dict(m.get("calibration")) is None:  # another bank or rule: calibrate anew
+        # another bank or rule: calibrate anew
+        if len(state) and available() and Calibration.from_dict(m.get("calibration")) is None:
             return False
         self.warnings = list(m.get("skipped", {}).values())
         return True

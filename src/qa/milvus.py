@@ -25,7 +25,7 @@ import os
 import re
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -145,7 +145,7 @@ class MilvusStore:
         self._first = np.searchsorted(state.doc, np.arange(len(state.documents) + 1)).astype(np.int64)
 
     # -- writing ------------------------------------------------------------------------------------
-    def write(self, docs: Sequence[int], vectors: Sequence[np.ndarray], progress: bool = False) -> int:
+    def write(self, docs: Iterable[int], vectors: Iterable[np.ndarray], progress: bool = False) -> int:
         """Upsert the rows of the given article positions (bound state), in batches; returns rows written."""
         keys, docs_of, pending = [], [], []
         written = 0

@@ -28,7 +28,9 @@ from .index import State
 from .retrieve import Signals, _saturate
 
 WEIGHTS = Path(__file__).resolve().parent / "models" / "second-stage.json"
-SECOND_STAGE = 30  # re-read a question: the first stage's top 10 already holds its answer for 95% of SQuAD questions (qa eval, R@10)
+# Rows re-read per question: the first stage's top 10 already holds the answer for 95% of SQuAD
+# questions (qa eval, R@10).
+SECOND_STAGE = 30
 
 FEATURES = ("dense", "dense_rel", "dense_rank", "dense_neighbour", "bm25", "para_bm25", "coverage", "para_coverage",
             "bm25_x_coverage", "para_x_coverage", "dense_x_uncovered", "type_match", "log_length", "fused", "fused_rel",
@@ -49,7 +51,8 @@ def question_type(question: str) -> str:
     q = question.lower()
     if re.search(r"\b(when|(what|which) (year|date|day|month|decade|century|time)|how long ago|since when)\b", q):
         return "when"
-    if re.search(r"\b(how many|how much|what number|what percentage|what percent|how far|how long|how old|how big|how large)\b", q):
+    if re.search(r"\b(how many|how much|what number|what percentage|what percent|how far|how long|how old|how big"
+                 r"|how large)\b", q):
         return "number"
     if re.search(r"\b(who|whom|whose|which person|what person)\b", q):
         return "who"
@@ -80,7 +83,7 @@ def coverage(state: State, sig: Signals) -> tuple[np.ndarray, np.ndarray]:
     """IDF-weighted share of the question's terms that each candidate sentence, and its paragraph,
     holds. Terms no article holds count as unmatched: a question about a word the articles never
     use is not explained by any of them."""
-    sent_lex, para_lex = state.lexical
+    sent_lex, para_lex = state.bm25
     n_rows, n_paras = len(sent_lex), len(para_lex)
     vocab = sent_lex.model.vocab_dict
     unknown = sum(1 for w in sig.words if w not in vocab)
@@ -158,7 +161,7 @@ class Rule:
                 "intercept": float(self.intercept)}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Rule":
+    def from_dict(cls, d: dict) -> Rule:
         return cls(np.array(d["mean"]), np.array(d["scale"]), np.array(d["coef"]), float(d["intercept"]))
 
 

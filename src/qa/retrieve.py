@@ -134,7 +134,7 @@ def candidates(state: State, question: str, qvec: np.ndarray, k: int, rows: np.n
     """Candidates from every signal: the dense neighbours, the best BM25 sentences, and the sentences
     of the best BM25 paragraphs, each scored by every signal."""
     n = max(CANDIDATES, 4 * k)
-    sent_lex, para_lex = state.lexical
+    sent_lex, para_lex = state.bm25
     words = sent_lex.terms(question)
     bm25, postings = sent_lex.scores(words, rows)
     para_bm25, para_postings = para_lex.scores(words)

@@ -71,6 +71,13 @@ class State:
     def __len__(self) -> int:
         return len(self.doc)
 
+    @property
+    def bm25(self) -> tuple[Lexical, Lexical]:
+        """BM25 of the sentences and of the paragraphs (built when the generation is saved)."""
+        if self.lexical is None:
+            raise RuntimeError("BM25 is built when the generation is saved; this state was never saved")
+        return self.lexical
+
     def dense(self, rows: np.ndarray, qvec: np.ndarray) -> np.ndarray:
         """Cosine of the question with each row, as the store computes it from its vectors."""
         return self.store.dense(np.asarray(rows, dtype=np.int64), qvec)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import mmap
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -95,7 +95,7 @@ class Spec:
                       "Milvus server")
 
 
-def build_faiss(vectors: np.ndarray):
+def build_faiss(vectors: np.ndarray) -> Any:
     """Exact inner product where it is cheap; past EXACT_LIMIT rows an inverted file over 8-bit
     scalar codes, with a direct map from row to code. Its scores are within 0.002 of the exact
     cosine, so the dense score of any candidate, found by this index or by BM25, is decoded from
@@ -105,6 +105,7 @@ def build_faiss(vectors: np.ndarray):
     import faiss
 
     n, dim = vectors.shape
+    index: Any
     if n <= EXACT_LIMIT:
         index = faiss.IndexFlatIP(dim)
     else:
@@ -138,7 +139,7 @@ class FaissStore:
     """The embedded default: ``vectors.npy`` and ``faiss.index`` in the generation folder."""
 
     kind = "faiss"
-    files = ("vectors.npy", "faiss.index")
+    files: tuple[str, ...] = ("vectors.npy", "faiss.index")
 
     def __init__(self, matrix: np.ndarray, index) -> None:
         self.matrix = matrix  # row -> unit vector; memory-mapped once saved
@@ -190,8 +191,9 @@ class FaissStore:
 
             sel = faiss.IDSelectorBatch(rows.astype(np.int64))  # an inverted file takes only its own parameters
             approximate = len(self) > EXACT_LIMIT
-            params = faiss.SearchParametersIVF(sel=sel, nprobe=self.index.nprobe) if approximate \
-                else faiss.SearchParameters(sel=sel)
+            swig: Any = faiss  # its stubs do not know the parameter classes' keyword arguments
+            params = swig.SearchParametersIVF(sel=sel, nprobe=self.index.nprobe) if approximate \
+                else swig.SearchParameters(sel=sel)
         _, ids = self.index.search(qvec.reshape(1, -1).astype(np.float32), k, params=params)
         return ids[0][ids[0] >= 0]
 
