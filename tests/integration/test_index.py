@@ -10,7 +10,7 @@ import pytest
 from qa import Index, answer, retrieve
 from tests.support import SEEDS, write
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]  # every test here builds its own index, one in a second process
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # each test builds its own index
 
 SECOND = """title: Storm Ida reaches the coast
 Storm Ida made landfall near the fishing town of Porto Velho on Tuesday, flooding hundreds of homes.
