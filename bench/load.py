@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import sys
 import tempfile
 import threading
 import time
@@ -21,8 +20,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-from web import start_server, stop_server  # noqa: E402
+from live_server import start_server, stop_server  # bench/live_server.py, beside this script  # noqa: E402
 
 QUESTIONS = ["Who did Zelensky commend?", "What did Trump say about Russia?", "Who is Emil Kastehelmi?",
              "Where is Demidovka?", "How many civilians died in Kryvyi Rih?", "What did the Institute for the Study of War say?"]

@@ -23,7 +23,6 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
-sys.path.insert(0, str(ROOT / "tests"))
 
 from qa import Index, ingest, retrieve  # noqa: E402
 from squad import DATA, write_seeds  # noqa: E402  (bench/squad.py)
@@ -268,7 +267,7 @@ print(f"{t1-t0:.3f} {t2-t1:.3f} {t3-t2:.3f} {t4-t3:.3f}")
 
 def cold_start(work: Path, runs: int = 3) -> dict:
     """Process start to the first answer, for `qa ask` and for the server, on the seed article."""
-    from web import start_server, stop_server
+    from live_server import start_server, stop_server  # bench/live_server.py, beside this script
 
     env = dict(os.environ, QA_SEEDS=str(ROOT / "seeds"), QA_INDEX=str(work / "seed-index"))
     subprocess.run([sys.executable, "-m", "qa.cli", "index"], env=env, check=True, capture_output=True)

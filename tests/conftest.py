@@ -1,17 +1,15 @@
-"""Shared fixtures: the real model, a real FAISS index over a copy of the seeds, built once."""
+"""Fixtures every tier may use: none of them loads the model. The model and the real seed index
+are in integration/conftest.py; helpers to import are in tests/support."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
 import pytest
 
-from qa import Index
-
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
-SEED_ID = "000_9c80ba997a9c7279"
+from tests.support import SEEDS
 
 
 @pytest.fixture(scope="session")
@@ -22,19 +20,19 @@ def seed_dir(tmp_path_factory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
-def seed_index(seed_dir, tmp_path_factory) -> Index:
-    index = Index(seeds=seed_dir, index=tmp_path_factory.mktemp("index"))
-    index.refresh()
-    return index
+@pytest.fixture
+def cli(capsys):
+    """``qa.cli.main`` in-process: ``cli("ask", "...")`` returns (exit code, stdout, stderr).
+    main() adds a log handler on each call; they are removed after the test."""
+    from qa.cli import main
 
+    log = logging.getLogger("qa")
+    handlers = list(log.handlers)
 
-@pytest.fixture(scope="session")
-def seed_doc(seed_index):
-    return seed_index.document(SEED_ID)
+    def run(*argv) -> tuple[int, str, str]:
+        code = main([str(a) for a in argv])
+        out = capsys.readouterr()
+        return code, out.out, out.err
 
-
-def write(folder: Path, name: str, data: str | bytes) -> Path:
-    path = folder / name
-    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
-    return path
+    yield run
+    log.handlers[:] = handlers

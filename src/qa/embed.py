@@ -145,7 +145,8 @@ class QueryEncoder:
     (its modeling code imports generation, losses and torch.distributed). This path needs torch,
     safetensors and tokenizers. Only a plain BERT encoder (absolute positions, GELU) followed by
     mean or CLS pooling and normalisation goes this way, as all-MiniLM-L6-v2 is; any other model
-    goes through sentence-transformers. tests/test_embed.py holds the two paths to the same vectors.
+    goes through sentence-transformers. tests/integration/test_embed.py holds the two paths to the
+    same vectors.
     """
 
     def __init__(self, path: Path, config: dict, pooling: str, max_length: int, tuned: dict | None = None):

@@ -16,7 +16,7 @@ import pytest
 
 pytest.importorskip("ray")
 
-from conftest import ROOT, SEED_ID  # noqa: E402
+from tests.support import ROOT, SEED_ID  # noqa: E402
 
 from qa import Index, distributed, ingest, segment  # noqa: E402
 from qa.config import DEFAULT_MODEL  # noqa: E402

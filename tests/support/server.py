@@ -1,4 +1,4 @@
-"""Helpers for the tests that start the real server: a free port, a subprocess, a wait."""
+"""The real server for tests: a free port, app.py in a subprocess, a wait; requests and uploads over HTTP."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from . import ROOT
 
 
 def free_port() -> int:

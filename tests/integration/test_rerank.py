@@ -2,7 +2,6 @@
 per-index abstention and the answer phrase. No stand-ins: these load what `pip install .` ships."""
 
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -10,6 +9,8 @@ import pytest
 from qa import answer, retrieve
 from qa.answer import ABSTAIN_BELOW, threshold
 from qa.evaluate import PARAPHRASES, SEED_QUESTIONS, paraphrase_items
+
+pytestmark = pytest.mark.integration
 
 OFF_TOPIC = ["Who won Super Bowl 50?", "What is the boiling point of water?", "How many moons does Jupiter have?",
              "Which team won the Champions League final?", "What did the central bank decide about interest rates?",
@@ -37,19 +38,6 @@ def test_the_shipped_bank_vectors_are_the_question_encoders_own():
     assert np.allclose(shipped[:8], query_encoder("all-MiniLM-L6-v2").encode(list(bank()[:8])), atol=1e-5)
 
 
-def test_damaged_question_weights_are_refused(tmp_path, monkeypatch):
-    import qa.embed
-
-    bad = tmp_path / "question-minilm"
-    shutil.copytree(qa.embed.QUESTION_WEIGHTS, bad)
-    data = bytearray((bad / "encoder.safetensors").read_bytes())
-    data[-100] ^= 0xFF
-    (bad / "encoder.safetensors").write_bytes(bytes(data))
-    monkeypatch.setattr(qa.embed, "QUESTION_WEIGHTS", bad)
-    with pytest.raises(ValueError, match="checksum"):
-        qa.embed.question_weights("all-MiniLM-L6-v2")
-
-
 def test_second_stage_scores_are_probabilities_beside_the_first_stage_score(seed_index):
     hits = retrieve("Which regiment did Zelensky commend?", k=5, index=seed_index)
     assert hits[0].text.startswith("He commended the 225th Assault Regiment")
@@ -74,6 +62,7 @@ def _seed_ranks(seed_index, rerank):
     return np.array(out)
 
 
+@pytest.mark.slow  # every seed paraphrase, both stages
 def test_on_the_seed_paraphrases_the_second_stage_beats_the_first(seed_index):
     """Questions in other words than their answer (bench/paraphrases/seed.json, hand-written)."""
     assert (PARAPHRASES / "seed.json").exists()
@@ -83,6 +72,7 @@ def test_on_the_seed_paraphrases_the_second_stage_beats_the_first(seed_index):
     assert np.mean((second > 0) & (second <= 3)) >= 0.7
 
 
+@pytest.mark.slow  # every seed question answered
 def test_a_one_article_index_is_calibrated_and_abstains_on_off_topic(seed_index):
     cal = seed_index.calibration
     assert cal is not None and cal.questions >= 300
@@ -94,6 +84,7 @@ def test_a_one_article_index_is_calibrated_and_abstains_on_off_topic(seed_index)
     assert np.mean(answered) >= 0.95
 
 
+@pytest.mark.slow  # builds its own index, twice
 def test_a_changed_bank_or_rule_recalibrates_the_index(seed_dir, tmp_path, monkeypatch):
     from qa import Index
     import qa.answerable

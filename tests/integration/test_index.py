@@ -5,8 +5,12 @@ import subprocess
 import sys
 import textwrap
 
-from qa import Index, answer, ingest, retrieve
-from conftest import SEEDS, write
+import pytest
+
+from qa import Index, answer, retrieve
+from tests.support import SEEDS, write
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # each test builds its own index
 
 SECOND = """title: Storm Ida reaches the coast
 Storm Ida made landfall near the fishing town of Porto Velho on Tuesday, flooding hundreds of homes.
@@ -97,39 +101,6 @@ def test_changing_the_model_setting_rebuilds(tmp_path):
     other = Index(seeds=index.settings.seeds, index=index.settings.index, model="sentence-transformers/all-MiniLM-L6-v2")
     assert other.refresh() is True
     assert manifest(other)["model"] == "sentence-transformers/all-MiniLM-L6-v2"
-
-
-def test_past_the_exact_limit_an_approximate_index_still_finds_the_nearest_sentences(tmp_path):
-    import numpy as np
-
-    from qa.index import EXACT_LIMIT, FORMAT, FaissStore, State, load_generation, save_generation
-    from qa.retrieve import search
-
-    n = EXACT_LIMIT + 10_000
-    rng = np.random.default_rng(1)
-    vectors = rng.normal(size=(n, 384)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    rows, ends = np.zeros(n, np.int32), np.full(n, 5, np.int32)  # every sentence "alpha", one paragraph
-    one, doc = np.zeros(1, np.int32), ingest.Document(id="d", title="d", text="alpha beta", sha256="")
-    state = State(documents=[doc], doc=rows, paragraph=rows, sentence=rows, start=rows, end=ends, speaker=[None] * n,
-                  para=rows, para_doc=one, para_start=one, para_end=one + 10,
-                  store=FaissStore.build(vectors), manifest={"format": FORMAT, "dim": 384, "count": n})
-    assert type(state.store.index).__name__ == "IndexIVFScalarQuantizer"
-    # Candidate rows are scored from the index's 8-bit codes, close to the exact cosine, after a save
-    # and a load too (the row map travels with the index).
-    loaded = load_generation(save_generation(tmp_path / "index", state))
-    some = rng.choice(n, 500, replace=False)
-    q = vectors[some[0]]
-    assert np.abs(loaded.dense(some, q) - vectors[some] @ q).max() < 0.005
-    odd = np.arange(1, n, 2)
-    for target in rng.choice(n, 20, replace=False):
-        q = vectors[target] + rng.normal(0, 0.02, 384).astype(np.float32)
-        q /= np.linalg.norm(q)
-        assert target in search(state, q, 10, None)
-        filtered = search(state, q, 10, odd)  # a document filter wider than EXACT_LIMIT rows
-        assert len(filtered) and np.all(filtered % 2 == 1)
-        assert (target in filtered) == (target % 2 == 1)
-
 
 
 def test_an_empty_seeds_folder_or_one_without_a_searchable_word_still_answers(tmp_path):

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
-from conftest import ROOT
 from qa import attribute
+from tests.support.bench import bench_script
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("attribution_bench", ROOT / "bench" / "attribution.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["attribution_bench"] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return bench_script("attribution")
 
 
 def test_labelled_set_is_large_and_varied_enough():

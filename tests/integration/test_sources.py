@@ -4,51 +4,16 @@ from __future__ import annotations
 
 import functools
 import http.server
-import io
 import threading
-from pathlib import Path
 
 import pytest
 
-from qa import Index, IngestError, retrieve
+from qa import Index, retrieve
 from qa.cli import main
-from qa.ingest import parse
+from tests.support import PAGES
+from tests.support.documents import make_docx, make_pdf
 
-PAGES = Path(__file__).parent / "data" / "pages"
-
-
-def make_pdf() -> bytes:
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
-
-    ss = getSampleStyleSheet()
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, title="Harbour wall to be rebuilt", author="Sam Reid")
-    doc.build([
-        Paragraph("Harbour wall to be rebuilt", ss["Title"]),
-        Paragraph("The storm-damaged harbour wall at Porthleven will be rebuilt in granite before next winter, "
-                  "the harbour trust said on Friday. The work will close the inner harbour for six weeks.", ss["Normal"]),
-        Spacer(1, 12),
-        Paragraph('"The sea took forty metres of the wall in one night," said harbour master Rui Tavares. '
-                  "He said fishing boats would moor in Newlyn while the masons worked.", ss["Normal"]),
-    ])
-    return buf.getvalue()
-
-
-def make_docx() -> bytes:
-    import docx
-
-    d = docx.Document()
-    d.core_properties.author = "Mina Osei"
-    d.add_heading("Orchard saved by a village vote", level=1)
-    d.add_paragraph("Residents of Hallow voted on Monday to buy the old cider orchard behind the church, "
-                    "ending a two-year fight over plans to build forty houses on it.")
-    d.add_paragraph('"Those trees are older than anyone living here," said parish councillor Joan Ashby. '
-                    "She said the parish would plant twenty new apple trees in the spring.")
-    buf = io.BytesIO()
-    d.save(buf)
-    return buf.getvalue()
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # every test here builds its own index of made or fetched articles
 
 
 def test_a_pdf_made_here_is_indexed_and_quoted_with_its_title_and_speaker(tmp_path):
@@ -75,16 +40,6 @@ def test_a_docx_made_here_is_indexed_and_quoted(tmp_path):
     hits = retrieve("How old are the trees?", k=1, index=index)
     assert hits[0].text.startswith('"Those trees are older than anyone living here," said parish councillor Joan Ashby.')
     assert hits[0].speaker == "Joan Ashby" and hits[0].paragraph == 2
-
-
-@pytest.mark.parametrize("name, data, reason", [
-    ("broken.pdf", b"%PDF-1.4 this is not really a pdf", "not a readable PDF"),
-    ("broken.docx", b"PK\x03\x04 not a zip at all", "not a readable Word"),
-])
-def test_a_damaged_pdf_or_docx_is_refused_with_its_name(name, data, reason):
-    with pytest.raises(IngestError, match=reason) as err:
-        parse(name, data)
-    assert name in str(err.value)
 
 
 class _Pages(http.server.SimpleHTTPRequestHandler):

@@ -6,17 +6,17 @@ Real model, real index, real files; the web-facing half is in test_server_securi
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import threading
 import time
 
 import pytest
 
-from conftest import SEEDS, SEED_ID, write
 from qa import Index, answer, retrieve
 from qa.ingest import IngestError
 from qa.provenance import read as read_ledger
+from tests.support import SEEDS, SEED_ID, write
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # every test here builds its own index and adds to it
 
 FAKE = b"Zelensky said the war is over and Russia won."
 ONE_PARAGRAPH_2MB = ("The board said the test passed today. " * 55000).encode()
@@ -48,7 +48,7 @@ def test_a_planted_article_planted_before_the_fix_loses_to_the_seed_of_the_same_
     assert any(SEED_ID.upper() in w and "already has that name" in w for w in index.warnings)
 
 
-def test_every_quote_from_an_upload_says_so_in_the_api_the_reply_and_the_cli(tmp_path):
+def test_every_quote_from_an_upload_says_so_in_the_api_the_reply_and_the_cli(tmp_path, monkeypatch, cli):
     index = make(tmp_path)
     doc = index.add("war-news.txt", FAKE, original_name="war news (final).txt")
     assert doc.id == "war-news"
@@ -67,14 +67,11 @@ def test_every_quote_from_an_upload_says_so_in_the_api_the_reply_and_the_cli(tmp
             assert "uploaded" not in block
     ledger = read_ledger(index.settings.seeds)
     assert ledger["war-news.txt"].original_name == "war news (final).txt"
-    env = {"QA_SEEDS": str(index.settings.seeds), "QA_INDEX": str(index.settings.index), "PATH": "/usr/bin:/bin"}
-    import os
-
-    env["PYTHONPATH"] = os.environ.get("PYTHONPATH", "")
-    out = subprocess.run([sys.executable, "-m", "qa.cli", "ask", "Did Russia win the war?", "--json"],
-                         capture_output=True, text=True, env=env, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert '"source": "upload"' in out.stdout and '"original_name": "war news (final).txt"' in out.stdout
+    monkeypatch.setenv("QA_SEEDS", str(index.settings.seeds))
+    monkeypatch.setenv("QA_INDEX", str(index.settings.index))
+    code, out, err = cli("ask", "Did Russia win the war?", "--json")  # the CLI reads it back from disk
+    assert code == 0, err
+    assert '"source": "upload"' in out and '"original_name": "war news (final).txt"' in out
     # and a second process trusts the same provenance without rebuilding
     assert Index(seeds=index.settings.seeds, index=index.settings.index).refresh() is False
 

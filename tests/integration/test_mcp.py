@@ -3,27 +3,19 @@ SDK's own stdio client, over the real model and a real index of the seed article
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
-import typing
 
 import anyio
+import pytest
 from mcp import ClientSession  # the `mcp` extra, which the `test` extra includes
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
-from conftest import SEED_ID
-from qa import Answer, Passage
-from qa.mcp_server import AnswerOut, PassageOut
+from tests.support import SEED_ID
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # `qa mcp` in a subprocess
 
 TOOLS = {"retrieve", "answer", "list_articles", "speaker_quotes"}
-
-
-def test_output_schemas_name_the_fields_qa_returns():
-    """The published schemas are written out for agents; they must keep up with Passage and Answer."""
-    assert set(typing.get_type_hints(PassageOut)) == {f.name for f in dataclasses.fields(Passage)}
-    reply = Answer(question="q", passages=(), abstained=True).to_dict()
-    assert set(typing.get_type_hints(AnswerOut)) == set(reply) | {"markdown"}
 
 
 def test_qa_mcp_serves_the_articles_to_an_sdk_client(seed_index, tmp_path):

@@ -2,13 +2,13 @@
 
 import json
 
-import numpy as np
 import pytest
 
 from qa import Index
-from qa.evaluate import DATA, full_ranks, metrics, questions, write_seeds
+from qa.evaluate import DATA, questions, write_seeds
 
-pytestmark = pytest.mark.skipif(not (DATA / "squad-dev-v1.1.json").exists(), reason="../shared/data is not here")
+pytestmark = [pytest.mark.integration, pytest.mark.slow,  # a SQuAD article indexed
+              pytest.mark.skipif(not (DATA / "squad-dev-v1.1.json").exists(), reason="../shared/data is not here")]
 
 
 def test_squad_articles_go_through_ingest_and_every_gold_sentence_holds_its_answer(tmp_path):
@@ -28,13 +28,3 @@ def test_squad_articles_go_through_ingest_and_every_gold_sentence_holds_its_answ
         assert q.gold, q.text
         texts = [state.text(r) for r in q.gold]
         assert any(a in t for a in answers[q.text] for t in texts), q.text
-
-
-def test_metrics_from_ranks():
-    m = metrics(np.array([1, 2, 0, 10]))
-    assert m["mrr"] == pytest.approx((1 + 0.5 + 0 + 0.1) / 4)
-    assert (m["r@1"], m["r@5"], m["r@10"]) == (0.25, 0.5, 0.75)
-    from qa.evaluate import Question
-
-    scores = np.array([[0.1, 0.9, 0.5]])
-    assert full_ranks(scores, [Question("q", "d", 0, frozenset({2}))]).tolist() == [2]

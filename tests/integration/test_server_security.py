@@ -1,6 +1,6 @@
 """Issue 11 against the real server (app.py on 127.0.0.1), as the outside test tried it: HTTP only.
 
-The browser-side reproductions (what a reader sees) are in test_web.py.
+The browser-side reproductions (what a reader sees) are in browser/test_web.py.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEEDS, SEED_ID
-from web import ROOT, free_port, http, multipart, start_server, stop_server, upload_http
+from tests.support import ROOT, SEEDS, SEED_ID
+from tests.support.server import free_port, http, multipart, start_server, stop_server, upload_http
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # every test here starts the real server
 
 REGIMENT = ('He commended the 225th Assault Regiment deployed near Belgorod, adding, "Well done, guys! '
             "I'm proud of each and every one who is fighting for Ukraine!\"")

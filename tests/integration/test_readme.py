@@ -7,7 +7,11 @@ import re
 import subprocess
 import sys
 
-from conftest import ROOT
+import pytest
+
+from tests.support import ROOT
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # the example in a fresh process
 
 
 def test_the_readme_python_example_prints_what_it_promises(seed_index):

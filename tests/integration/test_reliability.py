@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
@@ -15,11 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa import Index, IngestError, QuestionError, answer, retrieve
-from qa.answer import escape_markdown
+from qa import Index, QuestionError, answer, retrieve
 from qa.index import load_generation
-from qa.ingest import parse
-from conftest import write
+from tests.support import write
+
+pytestmark = pytest.mark.integration
 
 NASTY_QUESTIONS = [
     "x" * 100_000, "y" * 10_000_000, "\x00\x01\x02 Who did Zelensky commend?", "a\udc80b",
@@ -50,6 +49,7 @@ def test_control_and_invisible_characters_do_not_change_the_answer(seed_index):
 words = st.text(st.characters(blacklist_categories=("Cs",)), max_size=300)
 
 
+@pytest.mark.slow  # 60 questions asked
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(q=st.one_of(words, st.text(max_size=50), st.binary(max_size=30).map(lambda b: b.decode("latin-1"))))
 def test_any_question_is_answered_verbatim_or_refused_with_question_error(seed_index, q):
@@ -61,28 +61,7 @@ def test_any_question_is_answered_verbatim_or_refused_with_question_error(seed_i
         assert h.text == seed_index.document(h.doc).text[h.start:h.end]
 
 
-@settings(max_examples=40, deadline=None)
-@given(body=st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=400),
-       suffix=st.sampled_from([".txt", ".md", ".html"]))
-def test_any_document_parses_and_segments_into_exact_spans_or_is_refused(body, suffix):
-    from qa import segment
-
-    try:
-        doc = parse("doc" + suffix, body.encode("utf-8"))
-    except IngestError:
-        return
-    for s in segment.segment(doc.text, doc.body_start):
-        piece = doc.text[s.start:s.end]
-        assert piece and piece == piece.strip()
-
-
-def test_markdown_escaping_round_trips_any_text():
-    import re
-
-    for text in ["a*b_c`d[e](f)<g>&h|i~j$k#l!m", "\\", "plain"]:
-        assert re.sub(r"\\(.)", r"\1", escape_markdown(text)) == text
-
-
+@pytest.mark.slow  # builds its own index
 def test_odd_articles_index_or_are_skipped_by_name_and_the_others_are_unaffected(tmp_path):
     seeds = tmp_path / "seeds"
     seeds.mkdir()
@@ -104,20 +83,9 @@ def test_odd_articles_index_or_are_skipped_by_name_and_the_others_are_unaffected
     assert retrieve("When will the bridge reopen?", k=1, index=index)[0].doc == "good"
 
 
-def test_a_file_that_disappears_while_indexing_is_skipped_by_name(tmp_path):
-    from qa import ingest
-
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    gone = write(seeds, "gone.txt", "Here a moment ago.")
-    listed = ingest.seed_files(seeds)  # the indexer lists the folder, then reads each file
-    gone.unlink()
-    with pytest.raises(IngestError, match="gone.txt: cannot be read"):
-        ingest.load(listed[0])
-
-
 @pytest.mark.parametrize("damage", ["truncate-faiss", "flip-vectors", "flip-bm25", "drop-passages", "bad-manifest",
                                     "wrong-count", "garbage-current"])
+@pytest.mark.slow  # builds its own index, twice
 def test_a_damaged_index_is_detected_in_one_line_and_rebuilt(tmp_path, seed_dir, caplog, damage):
     index = Index(seeds=seed_dir, index=tmp_path / "index")
     index.refresh()
@@ -149,6 +117,7 @@ def test_a_damaged_index_is_detected_in_one_line_and_rebuilt(tmp_path, seed_dir,
         assert len([r for r in caplog.records if "rebuilding" in r.getMessage()]) == 1
 
 
+@pytest.mark.slow  # builds its own index, twice
 def test_current_cannot_point_outside_the_index_folder(tmp_path, seed_dir):
     index = Index(seeds=seed_dir, index=tmp_path / "index")
     index.refresh()
@@ -193,6 +162,7 @@ def test_a_writer_killed_at_random_points_always_leaves_a_loadable_index(tmp_pat
     assert Index(seeds=seeds, index=root).refresh() is True
 
 
+@pytest.mark.slow  # two indexing processes
 def test_two_processes_indexing_one_folder_at_once_leave_one_good_index(tmp_path, seed_dir):
     code = "import sys; from qa import Index; Index(seeds=sys.argv[1], index=sys.argv[2]).refresh(); print('ok')"
     procs = [subprocess.Popen([sys.executable, "-c", code, str(seed_dir), str(tmp_path / "index")],
@@ -205,6 +175,7 @@ def test_two_processes_indexing_one_folder_at_once_leave_one_good_index(tmp_path
     assert len(gens) == 1  # the second waited for the lock, then found the index built
 
 
+@pytest.mark.slow  # a 3,000-sentence upload
 def test_questions_are_answered_from_the_old_index_while_an_upload_is_indexed(tmp_path, seed_dir):
     import threading
 

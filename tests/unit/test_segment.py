@@ -37,15 +37,13 @@ def test_blank_line_blocks_are_paragraphs_when_the_text_is_hard_wrapped():
 
 
 # -- issue 11, reproduction 1: one long paragraph must not cost the square of its length ----------
-import sys
 import time
 
 import pytest
 
-from conftest import ROOT
+from tests.support.bench import bench_script
 
-sys.path.insert(0, str(ROOT / "bench"))
-import segment as bench_segment  # noqa: E402  (bench/segment.py: the same text the bench times)
+bench_segment = bench_script("segment")  # bench/segment.py: the same text the bench times
 
 
 def cpu(fn, *args):

@@ -1,12 +1,9 @@
-import re
+import pytest
 
 from qa import answer
-from qa.answer import escape_markdown
+from tests.support import unmark
 
-
-def unmark(md: str) -> str:
-    """Markdown quote back to plain text: drop bold markers and backslash escapes."""
-    return re.sub(r"\\(.)", r"\1", md.replace("**", ""))
+pytestmark = pytest.mark.integration
 
 
 def test_answer_quotes_with_attribution(seed_index):
@@ -24,13 +21,6 @@ def test_off_topic_question_is_not_answered_but_shows_the_nearest_passage(seed_i
     res = answer("Who won the Super Bowl in 2016?", index=seed_index)
     assert res.abstained and len(res.passages) == 1
     assert str(res).startswith("**The articles do not cover this question.** Closest, but not an answer:")
-
-
-def test_markup_in_an_article_is_escaped_not_rendered():
-    hostile = '<img src=x onerror=alert(1)> <script>x</script> [link](javascript:alert(1)) ![](http://e/x.png)'
-    escaped = escape_markdown(hostile)
-    assert "<" not in escaped.replace("\\<", "") and "](" not in escaped.replace("\\]\\(", "")
-    assert unmark(escaped) == hostile
 
 
 def test_follow_ups_resolve_pronouns_against_the_previous_answer(seed_index):

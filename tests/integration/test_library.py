@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 
 import pytest
 
-from conftest import SEED_ID, write
 from qa import Index, retrieve
 from qa.cite import citation
 from qa.cli import main
-from qa.config import SeedsMissing
 from qa.spelling import suggest
 from qa.speakers import quotes, resolve, speakers
+from tests.support import SEED_ID, write
+
+pytestmark = pytest.mark.integration
 
 
 def run(capsys, *argv, index):
@@ -78,6 +76,7 @@ def test_k_is_limited_in_the_cli_as_in_python(seed_index, capsys):
     assert code == 0 and len(json.loads(out)["passages"]) == 1
 
 
+@pytest.mark.slow  # builds its own index
 def test_remove_deletes_the_file_and_reindexes_and_an_unknown_id_exits_2(tmp_path, seed_dir, capsys):
     seeds = tmp_path / "seeds"
     shutil.copytree(seed_dir, seeds)
@@ -92,6 +91,7 @@ def test_remove_deletes_the_file_and_reindexes_and_an_unknown_id_exits_2(tmp_pat
     assert [d.id for d in Index(seeds=seeds, index=tmp_path / "index").documents] == [SEED_ID]
 
 
+@pytest.mark.slow  # builds its own index
 def test_qa_add_a_file(tmp_path, capsys):
     seeds = tmp_path / "seeds"
     article = write(tmp_path, "quarry.txt", "Quarry blasts to stop\n\nBlasting at the quarry will stop in June, the owner said.\n")
@@ -100,31 +100,17 @@ def test_qa_add_a_file(tmp_path, capsys):
     assert (seeds / "quarry.txt").read_bytes() == article.read_bytes()
 
 
-def test_a_missing_seeds_folder_is_an_error_naming_it(tmp_path):
-    missing = tmp_path / "nowhere"
-    with pytest.raises(SeedsMissing, match=str(missing)):
-        retrieve("Where is Demidovka?", index=Index(seeds=missing, index=tmp_path / "index"))
-
-
-def test_qa_ask_from_a_folder_without_seeds_exits_2_naming_the_path(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("QA_SEEDS", "QA_INDEX")}
-    env["PYTHONPATH"] = os.pathsep.join([str(__import__("qa").__path__[0].rsplit(os.sep, 1)[0])] + sys.path)
-    out = subprocess.run([sys.executable, "-m", "qa.cli", "ask", "Where is Demidovka?"], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, timeout=300)
-    assert out.returncode == 2, out.stderr
-    assert f"the seeds folder {tmp_path / 'seeds'} does not exist" in out.stderr
-    assert out.stdout == ""
-
-
-def test_qa_ask_in_a_folder_with_seeds_uses_it_and_prints_no_library_progress_bars(tmp_path):
+@pytest.mark.slow  # builds its own index
+def test_qa_ask_in_a_folder_with_seeds_uses_it_and_prints_no_library_progress_bars(tmp_path, monkeypatch, cli):
+    # In-process; the same from a cold process, through the `qa` script: test_cli.py.
     (tmp_path / "seeds").mkdir()
     write(tmp_path / "seeds", "quarry.txt", "Quarry blasts to stop\n\nBlasting at the quarry will stop in June, the owner said.\n")
-    env = {k: v for k, v in os.environ.items() if k not in ("QA_SEEDS", "QA_INDEX")}
-    env["PYTHONPATH"] = os.pathsep.join([str(__import__("qa").__path__[0].rsplit(os.sep, 1)[0])] + sys.path)
-    out = subprocess.run([sys.executable, "-m", "qa.cli", "ask", "When will the blasting stop?"], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.startswith("“Blasting at the quarry will stop in June, the owner said.” — owner, "
-                                 "Quarry blasts to stop, paragraph 1, sentence 1")
+    for name in ("QA_SEEDS", "QA_INDEX"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli("ask", "When will the blasting stop?")
+    assert code == 0, err
+    assert out.startswith("“Blasting at the quarry will stop in June, the owner said.” — owner, "
+                          "Quarry blasts to stop, paragraph 1, sentence 1")
     assert (tmp_path / "index" / "CURRENT").exists()  # built in the current folder: the index was made on this start
-    assert "Loading weights" not in out.stderr and "it/s" not in out.stderr, out.stderr
+    assert "Loading weights" not in err and "it/s" not in err, err

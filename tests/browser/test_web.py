@@ -1,4 +1,5 @@
-"""The web chat in a real browser (Debian's Chromium driven by Playwright) and over HTTP."""
+"""The web chat in a real browser (Debian's Chromium driven by Playwright; it never downloads one).
+Its HTTP API alone is in integration/test_http_api.py."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEEDS
-from web import ROOT, start_server, stop_server
+from tests.support import PAGES, ROOT, SEEDS
+from tests.support.documents import make_docx, make_pdf
+from tests.support.server import start_server, stop_server
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(os.environ.get("QA_ARTIFACTS", ROOT / "artifacts"))
@@ -159,54 +161,6 @@ def test_a_hostile_article_shows_its_markup_as_text_and_runs_nothing(page, tmp_p
     assert page.dialogs == []
     assert page.locator("#chat img[src='x'], #article img, #chat script, #article script, #chat a[href^='javascript']").count() == 0
     assert not [u for u in requests if "track.png" in u or u.endswith("/x")]
-
-
-def test_the_http_api_returns_passages_and_replies(server):
-    from gradio_client import Client
-
-    client = Client(server[0], verbose=False)
-    hits = client.predict("Which regiment did Zelensky commend?", 3, None, api_name="/retrieve")
-    assert hits[0]["text"] == REGIMENT
-    from dataclasses import fields
-
-    from qa import Passage
-
-    assert set(hits[0]) == {f.name for f in fields(Passage)}  # every field, as retrieve() gives it
-    assert (hits[0]["source"], hits[0]["uploaded_at"], hits[0]["original_name"]) == ("seed", None, None)
-    assert (hits[0]["speaker"], hits[0]["paragraph"]) == ("Volodymyr Zelensky", 4)
-    reply = client.predict("Which regiment did Zelensky commend?", None, None, api_name="/chat")
-    assert "He **commended** the 225th Assault **Regiment**" in reply
-    follow = client.predict("What else did he say?", ["Which regiment did Zelensky commend?"], None, api_name="/chat")
-    assert "Searched for: What else did Volodymyr Zelensky say?" in follow
-    with pytest.raises(Exception, match="the question is empty"):
-        client.predict("   ", 3, None, api_name="/retrieve")
-
-
-@pytest.mark.slow
-def test_under_load_every_question_is_answered_and_a_full_queue_says_busy():
-    import sys
-
-    sys.path.insert(0, str(ROOT / "bench"))
-    import load
-
-    report = load.main(["--threads", "4", "--seconds", "15", "--max-requests", "400"])
-    assert report["load"]["errors"] == 0 and report["load"]["requests"] >= 20
-    flood = report["full queue"]
-    assert flood["other"] == [] and flood["busy"] >= 1 and flood["ok"] >= 1
-
-
-@pytest.mark.parametrize("question, message", [
-    ("x" * 100_000, "characters long"), ("\x00\u200b\u202e", "empty"), (None, "no question"),
-])
-def test_the_http_api_refuses_bad_questions_with_the_same_clear_messages(server, question, message):
-    from gradio_client import Client
-
-    client = Client(server[0], verbose=False)
-    for api in ("/retrieve", "/chat"):
-        args = (question, 3, None) if api == "/retrieve" else (question, None, None)
-        with pytest.raises(Exception, match=message) as err:
-            client.predict(*args, api_name=api)
-        assert "Traceback" not in str(err.value)
 
 
 # -- issue 11: what a reader sees stays verbatim, and an upload can neither shadow nor pass for a seed ----
@@ -402,8 +356,6 @@ def test_the_copy_button_copies_exactly_the_plain_text_citation(browser, server)
 
 
 def test_pdf_and_docx_files_several_at_once_are_added_and_a_refused_file_says_why(page, tmp_path, server):
-    from test_sources import make_docx, make_pdf
-
     if not page.locator("#upload").is_visible():
         page.get_by_text("Add an article").click()
     (tmp_path / "harbour.pdf").write_bytes(make_pdf())
@@ -444,7 +396,7 @@ def pages_site():
         def log_message(self, *args):
             pass
 
-    site = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(ROOT / "tests/data/pages")))
+    site = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(PAGES)))
     threading.Thread(target=site.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{site.server_address[1]}"
     site.shutdown()
@@ -557,10 +509,3 @@ def test_the_desktop_screenshot_shows_an_answered_question(page):
     page.screenshot(path=str(DOCS / "answer.png"))
 
 
-def test_with_uploads_off_the_page_has_no_way_to_add_fetch_or_delete(seed_index):
-    from qa.ui import build
-
-    ids = lambda demo: {c.get("props", {}).get("elem_id") for c in demo.get_config_file()["components"]}
-    assert {"upload", "url", "fetch", "delete"} <= ids(build(seed_index, uploads=True))
-    assert not {"upload", "url", "fetch", "delete"} & ids(build(seed_index, uploads=False))
-    assert {"docs", "reading", "speakers"} <= ids(build(seed_index, uploads=False))
