@@ -16,14 +16,13 @@ import pytest
 
 pytest.importorskip("ray")
 
-from tests.support import ROOT, SEED_ID  # noqa: E402
-
 from qa import Index, distributed, ingest, segment  # noqa: E402
 from qa.config import DEFAULT_MODEL  # noqa: E402
 from qa.embed import Embedder, embedder  # noqa: E402
 from qa.retrieve import retrieve  # noqa: E402
+from tests.support import ROOT, SEED_ID  # noqa: E402
 
-pytestmark = pytest.mark.slow  # Ray's start and two actors' model loads: about a minute on 2 shared cores
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # Ray's start and two actors' model loads: about a minute on 2 shared cores
 
 
 @pytest.fixture(scope="module")
