@@ -22,7 +22,8 @@ from qa.embed import Embedder, embedder  # noqa: E402
 from qa.retrieve import retrieve  # noqa: E402
 from tests.support import ROOT, SEED_ID  # noqa: E402
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]  # Ray's start and two actors' model loads: about a minute on 2 shared cores
+# Ray's start and two actors' model loads: about a minute on 2 shared cores
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

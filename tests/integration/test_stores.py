@@ -19,7 +19,8 @@ from qa.library import remove
 from tests.support import ROOT, SEEDS
 
 pytest.importorskip("pymilvus")
-pytestmark = [pytest.mark.integration, pytest.mark.slow]  # an index per store and test, and a Milvus Lite engine per file: minutes
+# an index per store and test, and a Milvus Lite engine per file: minutes
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SQUAD = ROOT.parent / "shared" / "data" / "squad-dev-v1.1.json"
 SEED_QUESTIONS = ["Who did Zelensky commend?", "Where is the 225th Assault Regiment deployed?",
                   "What did Zelensky confirm for the first time?", "Who briefed Zelensky?",
