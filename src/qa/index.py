@@ -1,8 +1,8 @@
 """Index: the articles of one seeds folder, searchable, persisted under ``index/`` as generations.
 
-The orchestrator: it scans the seeds, reuses what the last generation knows of unchanged articles,
-segments, attributes and encodes the rest, puts the vectors in the store the settings name
-(qa/store.py) and writes a generation (qa/generation.py), all under one lock per index folder.
+The orchestrator: it scans the seeds, loads the current generation, and has a new one built
+(qa/build.py) when the seeds, the model or the store changed; it checks and writes uploads, and
+holds one lock per index folder for all of it. Files are qa/generation.py's, vectors qa/store.py's.
 """
 
 from __future__ import annotations
@@ -10,14 +10,10 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from . import attribute, ingest, names, provenance, segment
+from . import attribute, build, ingest, names, provenance, segment
+from .build import EMBED_VERSION, plural  # noqa: F401 (re-exported)
 from .config import Settings
 from .errors import BadIndex, NoIndex
 from .generation import FORMAT, KEEP_GENERATIONS, build_lexical, current, load_generation, save_generation, write_atomic  # noqa: F401, E501
@@ -29,24 +25,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EMBED_VERSION = 3  # bump when what is embedded for a sentence changes, so old vectors are not reused
-# (3: titles from the article itself, a .txt headline line is no longer paragraph 1)
-
-
-def plural(n: int, word: str) -> str:
-    """ "1 article", "2 articles", "1,000 sentences"."""
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
-@dataclass
-class _Done:
-    """What is known of one article before a build: its rows, and where its vectors come from."""
-
-    vectors: np.ndarray | None  # encoded (an upload, prepared) or None
-    spans: list[segment.Span]
-    paragraphs: list[tuple[int, int]]
-    speakers: list[str | None]
-    rows: np.ndarray | None = None  # its rows in the previous generation, whose store holds the vectors
 
 
 class Index:
@@ -80,7 +58,7 @@ class Index:
         self._build_lock = threading.RLock()
         self.warnings: list[str] = []
         self.budget = segment.Budget()
-        self._prepared: dict[str, _Done] = {}  # sha256 -> an upload's work, done before the lock (add)
+        self._prepared: dict[str, build.Done] = {}  # sha256 -> an upload's work, done before the lock (add)
 
     # -- public ---------------------------------------------------------------------------------
     @property
@@ -134,7 +112,7 @@ class Index:
                 if state is not None and self._fresh(state, seen):
                     self._state = state
                     return False
-            self._state = self._build(seen, progress, previous=state)
+            self._state = build.generation(self, seen, progress, previous=state)
         return True
 
     def add(self, name: str, data: bytes, original_name: str | None = None, visitor: bool = True) -> ingest.Document:
@@ -198,7 +176,7 @@ class Index:
         who = attribute.speakers(doc.text, [(s.paragraph, s.start, s.end) for s in spans])
         text = doc.text
         vectors = self.embedder.encode([context(doc, w, text[s.start:s.end]) for s, w in zip(spans, who)])
-        self._prepared[doc.sha256] = _Done(vectors=vectors, spans=spans, paragraphs=paras, speakers=who)
+        self._prepared[doc.sha256] = build.Done(vectors=vectors, spans=spans, paragraphs=paras, speakers=who)
 
     # -- loading ----------------------------------------------------------------------------------
     def _scan(self) -> dict[str, str]:
@@ -267,157 +245,3 @@ class Index:
 
         return Calibration.from_dict(self.state.manifest.get("calibration"))
 
-    # -- building ---------------------------------------------------------------------------------
-    def _calibration(self, state: State) -> dict:
-        from .answerable import available, bank_vectors, calibrate
-
-        if not len(state) or not available():
-            return {}
-        return {"calibration": calibrate(state, bank_vectors(self.settings.model)).to_dict()}
-
-    def _reusable(self, previous: State | None) -> dict[str, _Done]:
-        """What the previous generation knows of each document, by hash: an unchanged article is
-        neither segmented nor encoded again, and its vectors are read from the previous store."""
-        if previous is None or previous.manifest.get("model") != self.settings.model \
-                or previous.manifest.get("embed") != EMBED_VERSION:
-            return {}
-        out = {}
-        for i, d in enumerate(previous.documents):
-            rows = previous.rows_of(d.id)
-            pids = np.flatnonzero(previous.para_doc == i)
-            out[d.sha256] = _Done(
-                vectors=None, rows=rows,
-                spans=[segment.Span(int(previous.paragraph[r]), int(previous.start[r]), int(previous.end[r])) for r in rows],
-                paragraphs=[(int(previous.para_start[p]), int(previous.para_end[p])) for p in pids],
-                speakers=[previous.speaker[r] for r in rows])
-        return out
-
-    def _build(self, seen: dict[str, str], progress: bool, previous: State | None = None) -> State:
-        started = time.perf_counter()
-        documents, skipped = [], {}
-        uploads = self._uploads(seen)
-        # One article per name key (qa/names.py): a curated seed wins over an upload of the same key,
-        # then the older file over the newer (a copy planted before names were compared by key).
-        files = ingest.seed_files(self.settings.seeds)
-        owner: dict[str, Path] = {}
-
-        def age(p: Path) -> float:
-            try:
-                return p.stat().st_mtime
-            except OSError:
-                return float("inf")
-
-        for path in sorted(files, key=lambda p: (p.name in uploads, age(p), p.name)):
-            owner.setdefault(names.key(path.name), path)
-        reuse = self._reusable(previous)
-        spans, paras, speakers = [], [], []
-        for path in files:
-            first = owner[names.key(path.name)]
-            if first != path:
-                skipped[path.name] = f"skipped {path.name}: the article {first.name} already has that name"
-                log.warning(skipped[path.name])
-                continue
-            try:
-                doc = ingest.load(path)
-                done = reuse.get(doc.sha256) or self._prepared.get(doc.sha256)
-                if done is None:  # new or changed file, bounded by the budget: a bad seed is skipped, not waited on
-                    text = doc.text
-                    try:
-                        found = segment.segment(text, doc.body_start, self.budget)
-                    except segment.TooLong as exc:
-                        raise ingest.IngestError(f"{path.name}: {exc}") from None
-                    done = _Done(vectors=None, spans=found, paragraphs=segment.paragraphs(text, doc.body_start),
-                                 speakers=attribute.speakers(text, [(s.paragraph, s.start, s.end) for s in found]))
-            except ingest.IngestError as exc:
-                skipped[path.name] = f"skipped {exc}"
-                log.warning("skipped %s", exc)
-                continue
-            documents.append(doc)
-            spans.append(done.spans)
-            paras.append(done.paragraphs)
-            speakers.append(done.speakers)
-            if done.vectors is not None and doc.sha256 not in reuse:
-                reuse[doc.sha256] = done
-        self.warnings = list(skipped.values())
-        fresh = [i for i, d in enumerate(documents) if d.sha256 not in reuse]
-        todo = [context(documents[i], w, text[s.start:s.end])
-                for i in fresh for text in [documents[i].text] for s, w in zip(spans[i], speakers[i])]
-        # sentence-transformers takes 9 s to import on a busy machine: a build with nothing new to
-        # encode (a restart that only skips a refused seed) does not load it.
-        if todo:
-            encoded, dim = self.encode(todo, progress)
-        else:
-            dim = (previous.manifest.get("dim") if previous is not None else None) or self.query_encoder.dim
-            encoded = np.zeros((0, dim), np.float32)
-        parts: dict[int, np.ndarray] = {}
-        at = 0
-        for i in fresh:
-            parts[i] = encoded[at:at + len(spans[i])]
-            at += len(spans[i])
-        para_base = np.cumsum([0] + [len(p) for p in paras])
-        rows = [(i, s) for i, ss in enumerate(spans) for s in ss]
-        state = State(
-            documents=documents,
-            doc=np.array([i for i, _ in rows], dtype=np.int32),
-            paragraph=np.array([s.paragraph for _, s in rows], dtype=np.int32),
-            sentence=np.array([n for ss in spans for n in range(len(ss))], dtype=np.int32),
-            start=np.array([s.start for _, s in rows], dtype=np.int64),
-            end=np.array([s.end for _, s in rows], dtype=np.int64),
-            speaker=[w for ws in speakers for w in ws],
-            para=np.array([para_base[i] + s.paragraph - 1 for i, s in rows], dtype=np.int64),
-            para_doc=np.array([i for i, ps in enumerate(paras) for _ in ps], dtype=np.int32),
-            para_start=np.array([a for ps in paras for a, _ in ps], dtype=np.int64),
-            para_end=np.array([b for ps in paras for _, b in ps], dtype=np.int64),
-            store=None,  # type: ignore[arg-type]  # set below, once the rows are known
-            manifest={},
-        )
-        state.store = self._store(state, parts, reuse, previous, int(dim), progress)
-        state.manifest = {
-            "format": FORMAT, "model": self.settings.model, "embed": EMBED_VERSION, "dim": int(dim),
-            "count": len(rows), "seeds": seen, "skipped": skipped, "uploads": uploads,
-            "documents": {d.id: d.sha256 for d in documents},
-            "encoded": len(todo), "seconds": round(time.perf_counter() - started, 3),
-            "store": state.store.describe(),
-        }
-        state.generation = save_generation(self.settings.index, state, extra=self._calibration)
-        log.info("indexed %s of %s (%s encoded) in %.1fs", plural(len(rows), "sentence"),
-                 plural(len(documents), "article"), plural(len(encoded), "text"), time.perf_counter() - started)
-        return state
-
-    def encode(self, texts: list[str], progress: bool = False) -> tuple[np.ndarray, int]:
-        """Sentence vectors of new rows: in this process, or with Ray (``--ray``) across a cluster."""
-        embedder: Encoder = self.embedder
-        if self.settings.ray:
-            from .distributed import RayEmbedder  # RayMissing, one line, when Ray is not installed
-
-            embedder = RayEmbedder(self.settings.model)
-        return embedder.encode(texts, progress=progress), embedder.dim  # type: ignore[call-arg]
-
-    def _store(self, state: State, parts: dict[int, np.ndarray], reuse: dict[str, _Done], previous: State | None,
-               dim: int, progress: bool) -> DenseStore:
-        """The new generation's vectors in the store the settings name. An unchanged article's
-        vectors come from the previous store, and a Milvus collection that already holds them is not
-        written again; so switching stores moves the vectors without encoding a sentence."""
-        def vectors_of(i: int) -> np.ndarray:
-            if i in parts:
-                return parts[i]
-            done = reuse[state.documents[i].sha256]
-            if done.vectors is not None:
-                return np.asarray(done.vectors, np.float32)
-            assert previous is not None and done.rows is not None
-            return previous.store.vectors(done.rows)
-
-        spec = Spec.parse(self.settings.store)
-        if spec.kind == "faiss":
-            n = len(state.documents)
-            return FaissStore.build(np.concatenate([vectors_of(i) for i in range(n)]) if n
-                                    else np.zeros((0, dim), np.float32))
-        from .milvus import MilvusStore
-
-        store = MilvusStore.open(spec, self.settings.model, EMBED_VERSION, dim)
-        store.bind(state)
-        held = previous is not None and store.holds(previous.store)
-        todo = [i for i, d in enumerate(state.documents)
-                if not (held and i not in parts and reuse[d.sha256].rows is not None)]
-        store.write(todo, (vectors_of(i) for i in todo), progress=progress)
-        return store
