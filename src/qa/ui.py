@@ -19,17 +19,15 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from . import display
-from .answer import Answer, converse
+from .answer import converse
 from .config import Settings
-from .errors import IngestError, InputError, QAError, SettingError
+from .errors import IngestError, QAError, SettingError
+from .http_api import Api
 from .index import Index
-from .provenance import label
-from .retrieve import retrieve
+from .page import CSS, HEAD, SCROLL_TO_QUOTE, article_html
 from .security import Guard, Limits, Window, allowed_hosts, refused, short
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no telemetry from a tool people trust with sources
@@ -46,103 +44,11 @@ EXAMPLES = [
     "Where is Demidovka?",
 ]
 MAX_UPLOAD = "2mb"
-# The best quote is brought into view inside the article panel's own scroll, never by scrolling the
-# page: on a phone the article is below the chat, and scrollIntoView jumped ~1,000 px away from the answer.
-SCROLL_TO_QUOTE = """() => setTimeout(() => {
-  const box = document.querySelector('#article .article'),
-        m = box && (box.querySelector('mark.top') || box.querySelector('mark'));
-  if (m) box.scrollTop = Math.max(0, m.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop
-                                    - box.clientHeight / 2);
-  const asked = [...document.querySelectorAll('#chat .user')].pop();  // the chat shows the question and the
-  let sc = asked && asked.parentElement;                              // reply's start, not the reply's end
-  while (sc && sc !== document.body && !(sc.scrollHeight > sc.clientHeight && /auto|scroll/.test(getComputedStyle(sc).overflowY)))
-    sc = sc.parentElement;
-  if (sc && sc !== document.body) sc.scrollTop += asked.getBoundingClientRect().top - sc.getBoundingClientRect().top - 36;
-}, 150)"""
-# Copy a quote's citation (its data-cite, qa/cite.py's text) and re-ask a question as typed
-# (a hidden span in the button), by one delegated listener: the chat's HTML carries data, never script.
-HEAD = """<script>
-document.addEventListener('click', (e) => {
-  const copy = e.target.closest && e.target.closest('button.copy-cite');
-  if (copy) {
-    const text = copy.querySelector('.cite-text').textContent, label = copy.querySelector('.label');
-    const done = () => { label.textContent = 'Copied'; setTimeout(() => { label.textContent = 'Copy'; }, 1500); };
-    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, () => {});
-    else { const t = document.createElement('textarea'); t.value = text; document.body.appendChild(t); t.select();
-           document.execCommand('copy'); t.remove(); done(); }
-    return;
-  }
-  const again = e.target.closest && e.target.closest('button.reask');
-  if (again) {
-    const box = document.querySelector('#question textarea');
-    box.value = again.querySelector('.q-text').textContent; box.dispatchEvent(new Event('input', {bubbles: true}));
-    setTimeout(() => document.querySelector('#ask-exact').click(), 50);
-  }
-});
-</script>"""
 SUFFIXES = [".txt", ".md", ".html", ".htm", ".pdf", ".docx"]
 UPLOADS_AT_ONCE = 3  # one indexing, two waiting for the lock; more are told the server is busy
 SHOWN_MESSAGES = 40  # the chat keeps its last 20 exchanges, so what the page sends back stays small
 # Upload-cache files that no upload event claimed are deleted after this long (Gradio's delete_cache).
 CACHE_SECONDS = int(os.environ.get("QA_UPLOAD_CACHE_SECONDS", "300"))
-
-CSS = """
-.article { max-height: 640px; overflow-y: auto; font-family: Georgia, 'Times New Roman', serif; line-height: 1.55; }
-.article h3 { font-family: system-ui, sans-serif; margin: 0 0 .5em 0; }
-.article p { margin: 0 0 .8em 0; }
-.article .pn { display: inline-block; min-width: 1.8em; color: #888; font: 12px system-ui, sans-serif; }
-.article mark { background: #fff1a8; padding: 1px 0; border-radius: 2px; }
-.article mark.top { background: #ffd84d; }
-#chat .bot b { font-size: 1em; }
-#chat .bot blockquote { font-family: Georgia, 'Times New Roman', serif; margin: .4em 0; }
-#chat .bot blockquote mark { background: #fff1a8; font-weight: 600; }
-#chat .bot blockquote mark.answer { background: #c8efc0; text-decoration: underline; }
-#chat .bot .attr { margin: 0 0 .8em 0; color: #444; }
-#chat .bot blockquote.closest { font-style: italic; color: #555; border-left: 3px dashed #bbb; }
-#chat .bot .rel { font-size: .85em; color: #2a6a2a; }
-#chat .bot .rel.closest { color: #8a5a00; }
-.copy-cite, .reask { font: 12px system-ui, sans-serif; padding: 0 .5em; border: 1px solid #bbb; border-radius: 4px;
-  background: #f6f6f6; cursor: pointer; }
-.reask { margin-left: .3em; }
-#ask-exact { display: none !important; }
-.copy-cite .cite-text { display: none; }
-@media (max-width: 640px) { .article { max-height: 420px; } }
-.upload, .article .upload { color: #a33; }
-"""
-
-
-def article_html(index: Index, res: Answer | None, doc_id: str | None = None) -> str:
-    """The quoted article, paragraphs numbered, the quoted sentences marked; all article text escaped."""
-    state = index.state
-    if doc_id is None and res is not None and res.passages:
-        doc_id = res.passages[0].doc
-    doc = next((d for d in state.documents if d.id == doc_id), None) or (state.documents[0] if state.documents else None)
-    if doc is None:
-        return "<div class='article'><p>No articles are loaded.</p></div>"
-    quoted = {p.sentence: n for n, p in enumerate(res.passages) if p.doc == doc.id} if res is not None else {}
-    rows = state.rows_of(doc.id)
-    text = doc.text
-    body = []
-    for pid in np.unique(state.para[rows]):
-        in_para = rows[state.para[rows] == pid]
-        pos, parts = int(state.para_start[pid]), []
-        for r in in_para:  # the paragraph's own text between sentences, not a re-join
-            a, b = int(state.start[r]), int(state.end[r])
-            parts.append(html.escape(text[pos:a]))
-            sentence = html.escape(text[a:b])
-            n = quoted.get(int(state.sentence[r]))
-            if n is not None:
-                cls = "top" if n == 0 and res is not None and not res.abstained else ""
-                sentence = f"<mark class='{cls}' title='quote {n + 1}'>{sentence}</mark>"
-            parts.append(sentence)
-            pos = b
-        parts.append(html.escape(text[pos:int(state.para_end[pid])]))
-        body.append(f"<p><span class='pn'>{int(state.paragraph[in_para[0]])}</span>{''.join(parts)}</p>")
-    up = state.upload_of(doc.id)
-    note = label("upload", up.get("uploaded_at"), up.get("original_name")) if up else None
-    note = f"<p class='upload'>⚠ {html.escape(note)}</p>" if note else ""
-    return f"<div class='article'><h3>{html.escape(doc.title)}</h3>{note}{''.join(body)}</div>"
-
 
 def build(index: Index, uploads: bool = True, limits: Limits | None = None) -> gr.Blocks:
     import gradio as gr
@@ -154,6 +60,7 @@ def build(index: Index, uploads: bool = True, limits: Limits | None = None) -> g
     limits = limits or Limits.from_env()
     articles_this_hour = Window(limits.uploads_per_hour)
     upload_slots = threading.BoundedSemaphore(UPLOADS_AT_ONCE)
+    api = Api(index, limits)
 
     def choices() -> list[tuple[str, str]]:
         """(title, id) of every article the index holds now; the id only where two titles are alike."""
@@ -178,14 +85,6 @@ def build(index: Index, uploads: bool = True, limits: Limits | None = None) -> g
         reading = reading if reading in ids else (ids[0] if ids else None)
         return (gr.update(choices=choices(), value=value), gr.update(choices=choices(), value=reading),
                 gr.update(choices=speaker_choices(), value=None))
-
-    def check_lists(history: object, docs: object) -> None:
-        """Caps checked before any work, so a 100,000-entry list is refused, not echoed or searched."""
-        if history is not None and (not isinstance(history, (list, tuple)) or len(history) > limits.history_items):
-            n = len(history) if isinstance(history, (list, tuple)) else type(history).__name__
-            raise InputError(f"history must be a list of at most {limits.history_items} questions, not {n}")
-        if docs is not None and isinstance(docs, (list, tuple)) and len(docs) > limits.docs_items:
-            raise InputError(f"docs lists {len(docs):,} ids; at most {limits.docs_items:,} are allowed")
 
     def user_questions(history: list) -> list[str]:
         out = []
@@ -344,43 +243,6 @@ def build(index: Index, uploads: bool = True, limits: Limits | None = None) -> g
         ids = [d.id for d in index.state.documents]
         return sel, chooser, who, article_html(index, None, ids[0] if ids else None)
 
-    def api_error(what: str, exc: Exception):
-        refused(what, exc)
-        return gr.Error(short(exc, 300), print_exception=False)
-
-    def api_retrieve(question: str | None = None, k: int = 5, docs: list[str] | None = None) -> list[dict]:
-        """The k passages that best answer the question, best first, with all Passage fields."""
-        try:
-            check_lists(None, docs)
-            question = cast(str, question)  # None or not text: a QuestionError from retrieve's own check
-            return [p.to_dict() for p in retrieve(question, k=k, docs=docs or None, index=index)]
-        except QAError as exc:
-            raise api_error("/retrieve", exc) from None
-
-    def api_chat(message: str | None = None, history: list[str] | None = None, docs: list[str] | None = None) -> str:
-        """The chat's reply as Markdown; ``history`` is the earlier questions, for follow-ups."""
-        try:
-            check_lists(history, docs)
-            if not all(isinstance(h, str) for h in history or []):
-                raise InputError("history must be a list of earlier questions (strings)")
-            message = cast(str, message)  # None or not text: a QuestionError from retrieve's own check
-            return str(converse(list(history or []) + [message], docs=docs or None, index=index))
-        except QAError as exc:
-            raise api_error("/chat", exc) from None
-
-    def api_speakers() -> list[dict]:
-        """Every speaker with the number of sentences attributed to them, most quoted first."""
-        return [s.to_dict() for s in speaking.speakers(index)]
-
-    def api_quotes(name: str | None = None) -> list[dict]:
-        """Every sentence attributed to the speaker (a unique part of a name will do), in article order."""
-        try:
-            if isinstance(name, str) and len(name) > 200:
-                raise InputError(f"a speaker's name is at most 200 characters, not {len(name):,}")
-            return [p.to_dict() for p in speaking.quotes(index, name)]
-        except QAError as exc:
-            raise api_error("/quotes", exc) from None
-
     first_id = index.state.documents[0].id if index.state.documents else None
     with gr.Blocks(title="article-qa: quotes with attribution", delete_cache=(max(1, CACHE_SECONDS // 2), CACHE_SECONDS)) as demo:
         gr.Markdown("## Ask the articles\nEvery answer is a verbatim quote, with who said it and where it stands.")
@@ -444,10 +306,7 @@ def build(index: Index, uploads: bool = True, limits: Limits | None = None) -> g
                             "index rebuilt.') ? [d, s] : [null, s]")
         # Every page load lists what the index holds now, never an id that is not in it.
         demo.load(on_load, [docs, reading], [docs, reading, who, article], api_visibility="private", queue=False)
-        gr.api(api_retrieve, api_name="retrieve")
-        gr.api(api_chat, api_name="chat")
-        gr.api(api_speakers, api_name="speakers")
-        gr.api(api_quotes, api_name="quotes")
+        api.register(gr)
     return demo
 
 
