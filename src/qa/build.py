@@ -193,12 +193,13 @@ def store(index: Index, state: State, parts: dict[int, np.ndarray], reuse: dict[
         n = len(state.documents)
         return FaissStore.build(np.concatenate([vectors_of(i) for i in range(n)]) if n
                                 else np.zeros((0, dim), np.float32))
-    from .milvus import MilvusStore
+    from .milvus import MilvusStore, article_key
 
     store = MilvusStore.open(spec, index.settings.model, EMBED_VERSION, dim)
     store.bind(state)
-    held = previous is not None and store.holds(previous.store)
-    todo = [i for i, d in enumerate(state.documents)
-            if not (held and i not in parts and reuse[d.sha256].rows is not None)]
+    # Rows the collection already holds: the previous generation's articles, by key (id and bytes,
+    # so a renamed article, reused here by its bytes, still gets rows of its own).
+    held = {article_key(d) for d in previous.documents} if previous is not None and store.holds(previous.store) else set()
+    todo = [i for i, d in enumerate(state.documents) if i in parts or article_key(d) not in held]
     store.write(todo, (vectors_of(i) for i in todo), progress=progress)
     return store

@@ -131,6 +131,19 @@ def test_moving_an_index_to_milvus_encodes_nothing_and_answers_alike(tmp_path, m
     assert {q: where(retrieve(q, k=5, index=back)) for q in SEED_QUESTIONS} == expected
 
 
+def test_a_renamed_article_keeps_its_rows_in_milvus(tmp_path):
+    """Reused by its bytes (nothing encoded), but under a new id: rows of its own, the old ones deleted."""
+    store = str(tmp_path / "renamed.db")
+    index = make(tmp_path, store)
+    old = index.documents[0]
+    (index.settings.seeds / f"{old.id}.txt").rename(index.settings.seeds / "renamed.txt")
+    assert index.refresh() is True and index.state.manifest["encoded"] == 0
+    assert [d.id for d in index.documents] == ["renamed"]
+    assert index.state.store.count() == len(index.state)
+    hit = retrieve("Which regiment did Zelensky commend?", k=1, index=index)[0]
+    assert hit.doc == "renamed" and "225th" in hit.text
+
+
 def test_a_collection_dropped_behind_the_index_is_rebuilt(tmp_path):
     store = str(tmp_path / "gone.db")
     index = make(tmp_path, store)
