@@ -50,11 +50,13 @@ class Done:
 
 
 def calibration(index: Index, state: State) -> dict:
+    """The manifest entry of an index's off-topic calibration (qa/answerable.py), made once it is searchable."""
     from .answerable import available, bank_vectors, calibrate
 
     if not len(state) or not available():
         return {}
     return {"calibration": calibrate(state, bank_vectors(index.settings.model)).to_dict()}
+
 
 def reusable(index: Index, previous: State | None) -> dict[str, Done]:
     """What the previous generation knows of each document, by hash: an unchanged article is
@@ -72,6 +74,7 @@ def reusable(index: Index, previous: State | None) -> dict[str, Done]:
             paragraphs=[(int(previous.para_start[p]), int(previous.para_end[p])) for p in pids],
             speakers=[previous.speaker[r] for r in rows])
     return out
+
 
 def generation(index: Index, seen: dict[str, str], progress: bool, previous: State | None = None) -> State:
     started = time.perf_counter()
@@ -165,6 +168,7 @@ def generation(index: Index, seen: dict[str, str], progress: bool, previous: Sta
              plural(len(documents), "article"), plural(len(encoded), "text"), time.perf_counter() - started)
     return state
 
+
 def encode(index: Index, texts: list[str], progress: bool = False) -> tuple[np.ndarray, int]:
     """Sentence vectors of new rows: in this process, or with Ray (``--ray``) across a cluster."""
     embedder: Encoder = index.embedder
@@ -173,6 +177,7 @@ def encode(index: Index, texts: list[str], progress: bool = False) -> tuple[np.n
 
         embedder = RayEmbedder(index.settings.model)
     return embedder.encode(texts, progress=progress), embedder.dim  # type: ignore[call-arg]
+
 
 def store(index: Index, state: State, parts: dict[int, np.ndarray], reuse: dict[str, Done], previous: State | None,
            dim: int, progress: bool) -> DenseStore:

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-
 class Index:
     """The articles of one seeds folder, searchable; safe to share between threads.
 

@@ -77,7 +77,6 @@ CSS = """
 """
 
 
-
 def article_html(index: Index, res: Answer | None, doc_id: str | None = None) -> str:
     """The quoted article, paragraphs numbered, the quoted sentences marked; all article text escaped."""
     state = index.state

@@ -50,6 +50,7 @@ SHOWN_MESSAGES = 40  # the chat keeps its last 20 exchanges, so what the page se
 # Upload-cache files that no upload event claimed are deleted after this long (Gradio's delete_cache).
 CACHE_SECONDS = int(os.environ.get("QA_UPLOAD_CACHE_SECONDS", "300"))
 
+
 def build(index: Index, uploads: bool = True, limits: Limits | None = None) -> gr.Blocks:
     import gradio as gr
 
