@@ -24,7 +24,12 @@ from typing import TYPE_CHECKING
 from . import display
 from .answer import converse
 from .config import Settings
-from .errors import IngestError, QAError, SettingError
+from .errors import (
+    IngestError,
+    InputError,  # noqa: F401 (qa.ui.InputError, as before qa/errors.py)
+    QAError,
+    SettingError,
+)
 from .http_api import Api
 from .index import Index
 from .page import CSS, HEAD, SCROLL_TO_QUOTE, article_html
