@@ -4,15 +4,15 @@ Its HTTP API alone is in integration/test_http_api.py."""
 from __future__ import annotations
 
 import os
-import time
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.support import PAGES, ROOT, SEEDS
 from tests.support.documents import make_docx, make_pdf
-from tests.support.server import start_server, stop_server
+from tests.support.server import seed_server, start_server, stop_server
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(os.environ.get("QA_ARTIFACTS", ROOT / "artifacts"))
@@ -32,12 +32,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    seeds = tmp_path_factory.mktemp("web-seeds")
-    for f in SEEDS.iterdir():
-        shutil.copy(f, seeds / f.name)
-    proc, url = start_server(seeds, tmp_path_factory.mktemp("web-index"))
-    yield url, seeds
-    stop_server(proc)
+    with seed_server(tmp_path_factory, "web") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -3,13 +3,10 @@ page's components as built; what a reader sees in a browser is in browser/test_w
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from tests.support import SEEDS
 from tests.support.bench import bench_script
-from tests.support.server import start_server, stop_server
+from tests.support.server import seed_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]  # the real server, and the page built with Gradio
 
@@ -19,12 +16,8 @@ REGIMENT = ('He commended the 225th Assault Regiment deployed near Belgorod, add
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    seeds = tmp_path_factory.mktemp("api-seeds")
-    for f in SEEDS.iterdir():
-        shutil.copy(f, seeds / f.name)
-    proc, url = start_server(seeds, tmp_path_factory.mktemp("api-index"))
-    yield url, seeds
-    stop_server(proc)
+    with seed_server(tmp_path_factory, "api") as running:
+        yield running
 
 
 def test_the_http_api_returns_passages_and_replies(server):

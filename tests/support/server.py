@@ -3,9 +3,26 @@
 from __future__ import annotations
 
 import html
+import shutil
 import urllib.request
+from contextlib import contextmanager
 
+from . import SEEDS
 from .bench import bench_script
+
+
+@contextmanager
+def seed_server(tmp_path_factory, name: str):
+    """The real server over a fresh copy of the seed article, for a module's tests: (url, seeds)."""
+    seeds = tmp_path_factory.mktemp(f"{name}-seeds")
+    for f in SEEDS.iterdir():
+        shutil.copy(f, seeds / f.name)
+    proc, url = start_server(seeds, tmp_path_factory.mktemp(f"{name}-index"))
+    try:
+        yield url, seeds
+    finally:
+        stop_server(proc)
+
 
 # The server helpers are bench/live_server.py's: one copy, used by the benches and the tests.
 _live = bench_script("live_server")
