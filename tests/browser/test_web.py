@@ -54,10 +54,18 @@ def page(browser, server):
     page = context.new_page()
     page.dialogs = []
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
-    page.goto(server[0])
-    page.wait_for_selector("#question textarea")
+    opened(page, server[0])
     yield page
     context.close()
+
+
+def opened(page, url: str):
+    """Load the chat and wait for its article list. The list is filled by the page's load event, after the
+    page itself is up: under load that came late enough for a test to read an empty list (CI, twice)."""
+    page.goto(url)
+    page.wait_for_selector("#question textarea")
+    page.wait_for_selector("#docs label", timeout=60_000)
+    return page
 
 
 def ask(page, question: str):
@@ -215,8 +223,7 @@ def test_quotes_titles_and_questions_render_verbatim_with_no_live_links_or_image
 def test_a_2mb_one_paragraph_upload_is_refused_in_seconds_while_another_upload_goes_through(page, browser, tmp_path, server):
     # Before: still splitting after 15 minutes, holding the index lock; a second small upload waited.
     other = browser.new_context().new_page()
-    other.goto(server[0])
-    other.wait_for_selector("#question textarea")
+    opened(other, server[0])
     big = tmp_path / "board.txt"
     big.write_bytes(("The board said the test passed today. " * 55000).encode())
     if not page.locator("#upload").is_visible():
@@ -267,8 +274,7 @@ def test_the_library_is_listed_by_title_and_every_tab_sees_what_any_tab_or_the_c
     assert SEED_TITLE in labels(page, "docs")
     assert not any("000_9c80ba997a9c7279" in t for t in labels(page, "docs"))
     other = browser.new_context(viewport={"width": 1400, "height": 950}).new_page()
-    other.goto(server[0])
-    other.wait_for_selector("#question textarea")
+    opened(other, server[0])
     assert "Added" in upload(page, tmp_path, "ferry.txt", FERRY.encode())
     (server[1] / "quarry.txt").write_text("title: Quarry blasts to stop\nThe quarry at Penhale will stop blasting "
                                           "at weekends from March, the council said.\n")
@@ -338,8 +344,7 @@ def test_the_copy_button_copies_exactly_the_plain_text_citation(browser, server)
     context = browser.new_context(viewport={"width": 1400, "height": 950},
                                   permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
-    page.goto(server[0])
-    page.wait_for_selector("#question textarea")
+    opened(page, server[0])
     reply = ask(page, "Which regiment did Zelensky commend?")
     want = citation(passage_of(server[0], "Which regiment did Zelensky commend?"))
     assert want.startswith(f"“{REGIMENT}” — Volodymyr Zelensky, ") and want.endswith("paragraph 4, sentence 2")
@@ -405,8 +410,7 @@ def test_a_web_page_is_fetched_from_the_page_when_the_operator_allows_local_addr
     proc, url = start_server(seeds, tmp_path / "index", env={"QA_FETCH_LOCAL": "1"})
     try:
         page = browser.new_context(viewport={"width": 1400, "height": 950}).new_page()
-        page.goto(url)
-        page.wait_for_selector("#question textarea")
+        opened(page, url)
         page.get_by_text("Add an article").click()
         page.fill("#url textarea, #url input", f"{pages_site}/night-bakery.html")
         page.click("#fetch")
@@ -425,8 +429,7 @@ def test_an_article_can_be_deleted_from_the_page_after_a_confirmation(browser, s
     page = browser.new_context(viewport={"width": 1400, "height": 950}).new_page()
     answers = []
     page.on("dialog", lambda d: (answers.append(d.message), d.dismiss() if len(answers) == 1 else d.accept()))
-    page.goto(server[0])
-    page.wait_for_selector("#question textarea")
+    opened(page, server[0])
     assert "Added" in upload(page, tmp_path, "pier.txt", b"title: Pier to close\nThe old pier will close in May.\n")
     choose(page, "reading", "Pier to close")
     page.get_by_text("Delete an article").click()
@@ -480,8 +483,7 @@ def test_a_misspelt_question_is_answered_as_corrected_with_the_original_one_clic
 def test_on_a_phone_the_answer_stays_in_view_and_the_article_comes_below(browser, server):
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = context.new_page()
-    page.goto(server[0])
-    page.wait_for_selector("#question textarea")
+    opened(page, server[0])
     reply = ask(page, "Which regiment did Zelensky commend?")
     page.wait_for_timeout(1000)
     assert page.evaluate("() => window.scrollY") < 200
