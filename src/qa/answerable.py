@@ -94,14 +94,21 @@ def write_bank_vectors(model: str) -> None:
     SHIPPED_VECTORS.with_suffix(".key").write_text(_vectors_key(model) + "\n")
 
 
-SIGNALS = ("score", "fused", "dense", "coverage")  # of a question's best candidate, as the bank records them
+SIGNALS = ("score", "fused", "dense", "coverage", "topic")  # of a question's best candidate, as the bank records them
 QUANTILE = 0.99
-ANSWER_FEATURES = ("score", "fused", "dense", "coverage", "score_over_bank", "fused_over_bank", "dense_over_bank")
+ANSWER_FEATURES = ("score", "fused", "dense", "coverage", "topic",
+                   "score_over_bank", "fused_over_bank", "dense_over_bank", "topic_over_bank")
 
 
-def signals(r) -> np.ndarray:
-    """(n, 4): SIGNALS of each of a Reranked's rows."""
-    return np.column_stack([r.scores, r.column("fused"), r.column("dense"), r.column("coverage")])
+def signals(r, state, qvec: np.ndarray) -> np.ndarray:
+    """(n, 5): SIGNALS of each of a Reranked's rows. ``topic`` is the question's cosine with the
+    row's whole article (its mean sentence vector): a question asked in other words than the
+    sentence that answers it still reads as being about that article, which the sentence-level
+    signals miss (on the seed article's index its paraphrase questions reach a median sentence
+    cosine of 0.37, off-topic ones 0.11 with a 99th percentile of 0.29; against the article, 0.26
+    and -0.01 with 0.22)."""
+    topic = state.centroids(state.doc[r.rows]) @ qvec if len(r.rows) else np.zeros(0)
+    return np.column_stack([r.scores, r.column("fused"), r.column("dense"), r.column("coverage"), topic])
 
 
 @dataclass(frozen=True)
@@ -133,7 +140,7 @@ def calibrate(state, bank_vectors: np.ndarray) -> Calibration:
     for q, v in zip(bank(), bank_vectors):
         sig = candidates(state, q, v, 1, None)
         if len(sig.rows):
-            tops.append(signals(rescore(state, q, sig, 1, v))[0])
+            tops.append(signals(rescore(state, q, sig, 1, v), state, v)[0])
     if not tops:
         return Calibration(tuple(0.0 for _ in SIGNALS), 0)
     return Calibration(tuple(float(x) for x in np.quantile(np.array(tops), QUANTILE, axis=0)), len(tops))
@@ -142,7 +149,8 @@ def calibrate(state, bank_vectors: np.ndarray) -> Calibration:
 def answer_features(sig: np.ndarray, calibration: Calibration | None) -> np.ndarray:
     """ANSWER_FEATURES of candidates, from their SIGNALS and this index's calibration."""
     high = np.array(calibration.high if calibration is not None else decision().default_high)
-    return np.column_stack([sig, sig[:, :3] - high[:3]])
+    over = [SIGNALS.index(f.removesuffix("_over_bank")) for f in ANSWER_FEATURES if f.endswith("_over_bank")]
+    return np.column_stack([sig, sig[:, over] - high[over]])
 
 
 @dataclass(frozen=True)

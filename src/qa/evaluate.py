@@ -112,7 +112,8 @@ def second_stage(calibration) -> Method:
             return sig.rows, np.zeros(0)
         r = rescore(state, q, sig, SECOND_STAGE, qvec)
         order = sig.rows[np.argsort(-sig.fused, kind="stable")[:100]]
-        return np.concatenate([r.rows, order[~np.isin(order, r.rows)]]), decision().confidence(signals(r), calibration)
+        confidence = decision().confidence(signals(r, state, qvec), calibration)
+        return np.concatenate([r.rows, order[~np.isin(order, r.rows)]]), confidence
 
     return rank
 

@@ -212,7 +212,7 @@ def retrieve(question: str, k: int = 5, docs: list[str] | None = None, index: In
     if not len(sig.rows):
         return []
     r = rescore(state, q, sig, k, qvec)
-    confidence = decision().confidence(signals(r), index.calibration)
+    confidence = decision().confidence(signals(r, state, qvec), index.calibration)
     return [passage(state, int(row), float(s), float(f), q, float(c))
             for row, s, f, c in zip(r.rows, r.scores, r.column("fused"), confidence)]
 

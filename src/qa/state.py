@@ -61,6 +61,7 @@ class State:
     _rows_by_doc: dict[str, np.ndarray] = field(default_factory=dict)
     _para_first_row: np.ndarray | None = None
     _uploads: dict[str, dict] | None = None
+    _centroids: dict[int, np.ndarray] = field(default_factory=dict)
 
     def upload_of(self, doc_id: str) -> dict | None:
         """The provenance record of an uploaded article (file, original_name, uploaded_at); None for a seed."""
@@ -88,6 +89,18 @@ class State:
         whole from another store (for the evaluation's dense-only baselines, not for answering)."""
         matrix = getattr(self.store, "matrix", None)
         return matrix if matrix is not None else self.store.vectors(np.arange(len(self), dtype=np.int64))
+
+    def centroids(self, docs: np.ndarray) -> np.ndarray:
+        """(len(docs), dim): each document's mean sentence vector, unit length; what an article is
+        about as a whole (qa/answerable.py reads a question against it). Computed on first use from
+        the store's vectors and kept: one fetch of an article's rows, once per loaded generation."""
+        out = []
+        for d in np.asarray(docs).tolist():
+            if d not in self._centroids:
+                v = self.store.vectors(self.rows_of(self.documents[d].id)).astype(np.float32).mean(0)
+                self._centroids[d] = v / max(float(np.linalg.norm(v)), 1e-9)
+            out.append(self._centroids[d])
+        return np.stack(out) if out else np.zeros((0, 0), np.float32)
 
     def text(self, row: int) -> str:
         return self.documents[self.doc[row]].text[self.start[row]:self.end[row]]
