@@ -51,29 +51,32 @@ def question_weights(model: str) -> dict | None:
     import hashlib
     import json
 
-    from safetensors.torch import load_file
+    from safetensors.numpy import load_file
 
     folder = QUESTION_WEIGHTS
     path = folder / "encoder.safetensors"
     recipe = json.loads((folder / "recipe.json").read_text(encoding="utf-8"))
     if hashlib.sha256(path.read_bytes()).hexdigest() != recipe["sha256"]:
         raise ValueError(f"{path} does not match the checksum in its recipe.json (damaged install?)")
-    return {k: v.float() for k, v in load_file(str(path)).items()}
+    return {k: v.astype(np.float32) for k, v in load_file(str(path)).items()}
 
 
 def quiet() -> None:
     """No library progress bars: transformers draws "Loading weights 103/103" each time a model is
     loaded, on every start that builds an index, and a CLI or a script should print only what it
-    was asked for. Our own "encoding" bar (``qa index``) is drawn by tqdm directly and still shows."""
+    was asked for. Our own "encoding" bar (``qa index``) is drawn by tqdm directly and still shows.
+    Environment only: importing transformers to silence it costs 0.6 s of a cold ``qa ask``, which
+    never loads it (Embedder silences it where it is loaded)."""
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    try:
-        from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()
-        hf_logging.set_verbosity_error()
-    except ImportError:  # the question encoder runs on torch alone; nothing to silence
-        pass
+
+def _quiet_transformers() -> None:
+    quiet()
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
 
 
 class Embedder:
@@ -87,7 +90,7 @@ class Embedder:
         elif model.startswith(("/", ".", "~")) or model.count("/") > 1:  # a path, not a hub name (org/name)
             raise ModelError(f"the model folder {Path(path).expanduser().resolve()} does not exist: pass --model a "
                              f"sentence-transformers folder or hub name, or set QA_MODEL")
-        quiet()
+        _quiet_transformers()
         from sentence_transformers import SentenceTransformer
 
         try:
@@ -97,8 +100,10 @@ class Embedder:
                              f"sentence-transformers folder or hub name, or set QA_MODEL") from exc
         weights = question_weights(model) if tuned else None
         if weights:  # questions in bulk (qa eval, calibration): the same weights as QueryEncoder, batched
+            import torch
+
             transformer: Any = self._model[0]
-            transformer.auto_model.load_state_dict(weights, strict=False)
+            transformer.auto_model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()}, strict=False)
         dim: Any = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(dim())
         self._lock = threading.Lock()
@@ -136,27 +141,26 @@ def embedder(model: str, tuned: bool = False) -> Embedder:
 
 
 class QueryEncoder:
-    """Questions only: the model's BERT encoder run with torch's own operations on the weights in
-    its ``model.safetensors``, its tokenizer read from ``tokenizer.json`` by ``tokenizers``, then
+    """Questions only: the model's BERT encoder computed in numpy on the weights in its
+    ``model.safetensors``, its tokenizer read from ``tokenizer.json`` by ``tokenizers``, then
     pooling and normalisation as its sentence-transformers config describes them.
 
-    Why: a question is one short line, and a cold ``qa ask`` must answer within 5 s on two cores.
-    Importing sentence-transformers costs about 3 s, and even transformers' BertModel alone 2.4 s
-    (its modeling code imports generation, losses and torch.distributed). This path needs torch,
-    safetensors and tokenizers. Only a plain BERT encoder (absolute positions, GELU) followed by
-    mean or CLS pooling and normalisation goes this way, as all-MiniLM-L6-v2 is; any other model
-    goes through sentence-transformers. tests/integration/test_embed.py holds the two paths to the
-    same vectors.
+    Why: a question is one short line, and a cold ``qa ask`` must answer within 3 s on two cores.
+    Importing sentence-transformers costs about 3 s, transformers' BertModel alone 2.4 s (its
+    modeling code imports generation, losses and torch.distributed), and torch itself 1.5 s; this
+    path needs numpy, safetensors and tokenizers, and one question through six layers takes a few
+    milliseconds in numpy. Only a plain BERT encoder (absolute positions, GELU) followed by mean or
+    CLS pooling and normalisation goes this way, as all-MiniLM-L6-v2 is; any other model goes
+    through sentence-transformers. tests/integration/test_embed.py holds the two paths to the same
+    vectors.
     """
 
     def __init__(self, path: Path, config: dict, pooling: str, max_length: int, tuned: dict | None = None):
-        import torch
-        from safetensors.torch import load_file
+        from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
-        self._torch = torch
         weights = load_file(str(path / "model.safetensors"))
-        self._w = {k.removeprefix("bert."): v.float() for k, v in weights.items()}
+        self._w = {k.removeprefix("bert."): v.astype(np.float32) for k, v in weights.items()}
         if tuned:
             unexpected = [k for k in tuned if k not in self._w]
             if unexpected:
@@ -177,6 +181,9 @@ class QueryEncoder:
         missing = [n for n in names if n + ".weight" not in self._w]
         if missing:
             raise ValueError(f"not a BERT checkpoint as expected: no {missing[0]}.weight")
+        for name in names:  # transposed once, so each dense layer is one matmul
+            if not name.endswith("LayerNorm") and not name.startswith("embeddings."):
+                self._w[name + ".weight"] = np.ascontiguousarray(self._w[name + ".weight"].T)
 
     @classmethod
     def load(cls, model: str, tuned: bool = True) -> QueryEncoder | None:
@@ -205,34 +212,49 @@ class QueryEncoder:
             return None
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        torch = self._torch
-        with self._lock, torch.inference_mode():
+        with self._lock:
             return np.stack([self._encode_one(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+    def _norm(self, x: np.ndarray, name: str) -> np.ndarray:
+        mean = x.mean(-1, keepdims=True)
+        var = ((x - mean) ** 2).mean(-1, keepdims=True)
+        return (x - mean) / np.sqrt(var + self.eps) * self._w[name + ".weight"] + self._w[name + ".bias"]
 
     def _encode_one(self, text: str) -> np.ndarray:
         """One text at a time, so no padding and no attention mask: BERT as its paper states it."""
-        torch, w, F = self._torch, self._w, self._torch.nn.functional
+        w = self._w
         enc = self._tokenizer.encode(text)
-        ids = torch.tensor(enc.ids)
-        types = torch.tensor(enc.type_ids)
+        ids, types = np.array(enc.ids), np.array(enc.type_ids)
         x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:len(ids)] \
             + w["embeddings.token_type_embeddings.weight"][types]
-        x = F.layer_norm(x, (self.dim,), w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
+        x = self._norm(x, "embeddings.LayerNorm")
         heads, size = self.heads, self.dim // self.heads
         for i in range(self.layers):
             p = f"encoder.layer.{i}."
 
             def dense(h, name, p=p):
-                return F.linear(h, w[p + name + ".weight"], w[p + name + ".bias"])
+                return h @ w[p + name + ".weight"] + w[p + name + ".bias"]
 
-            q, k, v = (dense(x, f"attention.self.{n}").view(-1, heads, size).transpose(0, 1) for n in ("query", "key", "value"))
-            attended = F.scaled_dot_product_attention(q, k, v).transpose(0, 1).reshape(-1, self.dim)
-            x = F.layer_norm(dense(attended, "attention.output.dense") + x, (self.dim,),
-                             w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"], self.eps)
-            h = dense(F.gelu(dense(x, "intermediate.dense")), "output.dense")
-            x = F.layer_norm(h + x, (self.dim,), w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], self.eps)
+            q, k, v = (dense(x, f"attention.self.{n}").reshape(-1, heads, size).transpose(1, 0, 2)
+                       for n in ("query", "key", "value"))
+            logits = q @ k.transpose(0, 2, 1) / np.float32(np.sqrt(size))
+            logits = np.exp(logits - logits.max(-1, keepdims=True))
+            attended = ((logits / logits.sum(-1, keepdims=True)) @ v).transpose(1, 0, 2).reshape(-1, self.dim)
+            x = self._norm(dense(attended, "attention.output.dense") + x, p + "attention.output.LayerNorm")
+            x = self._norm(dense(gelu(dense(x, "intermediate.dense")), "output.dense") + x, p + "output.LayerNorm")
         pooled = x[0] if self.pooling == "cls" else x.mean(0)
-        return F.normalize(pooled, dim=0).numpy().astype(np.float32)
+        return (pooled / max(float(np.linalg.norm(pooled)), 1e-12)).astype(np.float32)
+
+
+def gelu(x: np.ndarray) -> np.ndarray:
+    """BERT's exact GELU, x * Phi(x), with erf from Abramowitz and Stegun 7.1.26 (absolute error
+    under 1.5e-7, below float32's resolution of these activations): numpy has no erf, and
+    scipy.special would add 0.2 s to a cold start."""
+    z = np.abs(x) / np.float32(np.sqrt(2.0))
+    t = 1.0 / (1.0 + 0.3275911 * z)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    erf = np.sign(x) * (1.0 - poly * np.exp(-z * z))
+    return (0.5 * x * (1.0 + erf)).astype(np.float32)
 
 
 @lru_cache(maxsize=4)
