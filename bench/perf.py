@@ -290,7 +290,7 @@ def cold_start(work: Path, runs: int = 3) -> dict:
     p = np.median(np.array(phases), axis=0)
     return {"qa ask, process start to answer (median s)": round(float(np.median(ask)), 2),
             "where: import qa": round(float(p[0]), 2), "where: load index": round(float(p[1]), 2),
-            "where: load question encoder (torch, weights)": round(float(p[2]), 2),
+            "where: load question encoder (numpy, weights)": round(float(p[2]), 2),
             "where: first answer (encode, search)": round(float(p[3]), 2),
             "server: start to ready (s)": round(ready, 2), "server: start to first API answer (s)": round(first, 2)}
 
