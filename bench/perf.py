@@ -135,6 +135,8 @@ def synthetic(index: Index, n: int, work: Path) -> tuple[Index, dict]:
                   para_doc=np.array(pdoc, np.int32), para_start=np.array(pstart, np.int64),
                   para_end=np.array(pend, np.int64), store=fi,
                   manifest={"format": FORMAT, "model": index.settings.model, "dim": int(base.shape[1]), "count": n})
+    means = np.asarray(vectors, np.float32).reshape(n // per_doc, per_doc, -1).mean(1)  # as a build saves them
+    state.doc_centroids = means / np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-9)
     t = time.perf_counter()
     state.lexical = build_lexical(state)
     bm25_s = time.perf_counter() - t

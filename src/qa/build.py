@@ -19,7 +19,7 @@ import numpy as np
 
 from . import attribute, ingest, names, segment
 from .generation import FORMAT, save_generation
-from .state import State, context
+from .state import State, context, unit_mean
 from .store import DenseStore, FaissStore, Spec
 
 if TYPE_CHECKING:
@@ -156,6 +156,7 @@ def generation(index: Index, seen: dict[str, str], progress: bool, previous: Sta
         manifest={},
     )
     state.store = store(index, state, parts, reuse, previous, int(dim), progress)
+    state.doc_centroids = centroids(state, parts, reuse, previous, int(dim))
     state.manifest = {
         "format": FORMAT, "model": index.settings.model, "embed": EMBED_VERSION, "dim": int(dim),
         "count": len(rows), "seeds": seen, "skipped": skipped, "uploads": uploads,
@@ -177,6 +178,22 @@ def encode(index: Index, texts: list[str], progress: bool = False) -> tuple[np.n
 
         embedder = RayEmbedder(index.settings.model)
     return embedder.encode(texts, progress=progress), embedder.dim  # type: ignore[call-arg]
+
+
+def centroids(state: State, parts: dict[int, np.ndarray], reuse: dict[str, Done], previous: State | None,
+              dim: int) -> np.ndarray:
+    """Each article's mean sentence vector (State.centroids): from the vectors this build holds, or
+    for an article kept as it was, the previous generation's."""
+    out = np.zeros((len(state.documents), dim), np.float32)
+    for i, d in enumerate(state.documents):
+        done = reuse.get(d.sha256)
+        if i in parts:
+            out[i] = unit_mean(parts[i])
+        elif done is not None and done.vectors is not None:
+            out[i] = unit_mean(done.vectors)
+        elif previous is not None and done is not None and done.rows is not None and len(done.rows):
+            out[i] = previous.centroids(previous.doc[done.rows[:1]])[0]
+    return out
 
 
 def store(index: Index, state: State, parts: dict[int, np.ndarray], reuse: dict[str, Done], previous: State | None,

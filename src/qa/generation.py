@@ -122,6 +122,8 @@ def save_generation(root: Path, state: State, extra: Callable[[State], dict] | N
     passages = {"documents": [d.to_dict() for d in state.documents], "speaker": state.speaker}
     (tmp / "passages.json").write_bytes(json.dumps(passages, ensure_ascii=False).encode("utf-8"))
     arrays: dict[str, Any] = {k: np.asarray(getattr(state, k), dtype=t) for k, t in ROW_ARRAYS.items()}
+    if state.doc_centroids is not None:
+        arrays["centroids"] = np.asarray(state.doc_centroids, dtype=np.float32)
     np.savez(tmp / "rows.npz", **arrays)
     state.store.save(tmp)
     if state.lexical is None:
@@ -183,16 +185,19 @@ def load_generation(folder: Path) -> State:
         del p  # the parsed texts, now held as UTF-8 by the documents (see release_freed_memory)
         with np.load(folder / "rows.npz", allow_pickle=False) as z:
             arrays: dict[str, Any] = {k: np.asarray(z[k], dtype=t) for k, t in ROW_ARRAYS.items()}
+            centroids = np.asarray(z["centroids"], dtype=np.float32) if "centroids" in z.files else None
         lexical = (Lexical.load(folder / LEXICAL[0]), Lexical.load(folder / LEXICAL[1]))
     except Exception as exc:  # checksummed, so only a writer bug lands here
         raise BadIndex(f"unreadable index files ({exc.__class__.__name__}: {exc})") from None
     count = manifest.get("count")
     rows = {len(arrays[k]) for k in ("doc", "paragraph", "sentence", "start", "end", "para")} | {len(speaker)}
     paras = {len(arrays[k]) for k in ("para_doc", "para_start", "para_end")}
+    if centroids is not None and centroids.shape[0] != len(documents):
+        raise BadIndex(f"{len(documents)} articles but {centroids.shape[0]} article vectors")
     if rows != {count} or len(paras) != 1 or (len(lexical[0]), len(lexical[1])) != (count, len(arrays["para_doc"])):
         raise BadIndex(f"manifest says {count} rows, files hold {sorted(rows)} passages and BM25 of {len(lexical[0])}")
     state = State(documents=documents, speaker=speaker, store=None, manifest=manifest,  # type: ignore[arg-type]
-                  generation=folder, lexical=lexical, **arrays)
+                  generation=folder, lexical=lexical, doc_centroids=centroids, **arrays)
     state.store = load_store(folder, manifest, state)
     release_freed_memory()
     return state

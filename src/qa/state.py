@@ -39,6 +39,15 @@ def context(doc: ingest.Document, speaker: str | None, sentence: str) -> str:
     return " ".join(head + [sentence]) if head else sentence
 
 
+def unit_mean(vectors: np.ndarray) -> np.ndarray:
+    """The mean of some unit vectors, itself made unit length (zeros for none)."""
+    v = np.asarray(vectors, dtype=np.float32)
+    if not len(v):
+        return np.zeros(v.shape[1] if v.ndim == 2 else 0, np.float32)
+    m = v.mean(0)
+    return (m / max(float(np.linalg.norm(m)), 1e-9)).astype(np.float32)
+
+
 @dataclass
 class State:
     """One loaded generation: immutable once built, swapped whole so readers never see half of one."""
@@ -61,6 +70,7 @@ class State:
     _rows_by_doc: dict[str, np.ndarray] = field(default_factory=dict)
     _para_first_row: np.ndarray | None = None
     _uploads: dict[str, dict] | None = None
+    doc_centroids: np.ndarray | None = None  # (documents, dim): see centroids; made by the build, saved with the rows
     _centroids: dict[int, np.ndarray] = field(default_factory=dict)
 
     def upload_of(self, doc_id: str) -> dict | None:
@@ -92,13 +102,16 @@ class State:
 
     def centroids(self, docs: np.ndarray) -> np.ndarray:
         """(len(docs), dim): each document's mean sentence vector, unit length; what an article is
-        about as a whole (qa/answerable.py reads a question against it). Computed on first use from
-        the store's vectors and kept: one fetch of an article's rows, once per loaded generation."""
+        about as a whole (qa/answerable.py reads a question against it). Made by the build from the
+        vectors it has in hand and saved with the rows, so serving never reads the vectors (at a
+        million sentences, reading them from the memory-mapped file put 1.5 GB of its pages in the
+        process); for a generation saved before, computed from the store on first use and kept."""
+        if self.doc_centroids is not None:
+            return self.doc_centroids[np.asarray(docs, dtype=np.int64)]
         out = []
         for d in np.asarray(docs).tolist():
             if d not in self._centroids:
-                v = self.store.vectors(self.rows_of(self.documents[d].id)).astype(np.float32).mean(0)
-                self._centroids[d] = v / max(float(np.linalg.norm(v)), 1e-9)
+                self._centroids[d] = unit_mean(self.store.vectors(self.rows_of(self.documents[d].id)))
             out.append(self._centroids[d])
         return np.stack(out) if out else np.zeros((0, 0), np.float32)
 

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 from qa import Index, answer, retrieve
@@ -55,12 +56,18 @@ def test_a_second_process_loads_the_index_without_encoding_or_tokenizing_anythin
 def test_adding_editing_and_removing_articles_rebuilds_and_re_encodes_only_what_changed(tmp_path):
     index = make(tmp_path)
     index.refresh()
+    seed_centroid = index.state.doc_centroids[0].copy()
     write(index.settings.seeds, "storm.txt", SECOND)
     assert Index(seeds=index.settings.seeds, index=index.settings.index).refresh() is True
     index.refresh()
     m = manifest(index)
     assert len(index.documents) == 2
     assert m["encoded"] == 3  # the new article's sentences only
+    # each article's mean vector: the kept one carried over, the new one from its new vectors
+    st = index.state
+    assert np.array_equal(st.doc_centroids[0], seed_centroid)
+    new = st.vectors[st.rows_of("storm")].mean(0)
+    assert np.allclose(st.doc_centroids[1], new / np.linalg.norm(new), atol=1e-6)
     hit = retrieve("How many boats sank in the storm?", k=1, index=index)[0]
     assert (hit.doc, hit.title, hit.speaker) == ("storm", "Storm Ida reaches the coast", "Rui Tavares")
     assert retrieve("Which regiment did Zelensky commend?", k=1, docs=["storm"], index=index)[0].doc == "storm"

@@ -104,6 +104,11 @@ def test_the_topic_signal_is_the_questions_cosine_with_the_articles_mean_vector(
     mean = st.vectors[st.rows_of(st.documents[0].id)].mean(0)
     topic = signals(r, st, v)[:, SIGNALS.index("topic")]
     assert np.allclose(topic, float(mean @ v / np.linalg.norm(mean)), atol=1e-5) and 0.2 < topic[0] < 1
+    # made by the build and saved with the rows, so serving never reads the vectors for them
+    from qa.generation import load_generation
+
+    assert st.doc_centroids is not None
+    assert np.array_equal(load_generation(st.generation).doc_centroids, st.doc_centroids)
 
 
 @pytest.mark.slow  # builds its own index, twice
