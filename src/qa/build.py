@@ -35,6 +35,10 @@ def plural(n: int, word: str) -> str:
 
 
 EMBED_VERSION = 3  # bump when what is embedded for a sentence changes, so old vectors are not reused
+# Bump when sentence splitting or attribution changes: an unchanged article's spans and speakers are
+# otherwise reused from the previous generation, so a better splitter never reached an old index
+# (qa eval's cached index kept 10,257 sentences where a fresh build makes 10,262).
+SEGMENT_VERSION = 1
 # (3: titles from the article itself, a .txt headline line is no longer paragraph 1)
 
 
@@ -62,7 +66,7 @@ def reusable(index: Index, previous: State | None) -> dict[str, Done]:
     """What the previous generation knows of each document, by hash: an unchanged article is
     neither segmented nor encoded again, and its vectors are read from the previous store."""
     if previous is None or previous.manifest.get("model") != index.settings.model \
-            or previous.manifest.get("embed") != EMBED_VERSION:
+            or previous.manifest.get("embed") != EMBED_VERSION or previous.manifest.get("segment") != SEGMENT_VERSION:
         return {}
     out = {}
     for i, d in enumerate(previous.documents):
@@ -158,7 +162,8 @@ def generation(index: Index, seen: dict[str, str], progress: bool, previous: Sta
     state.store = store(index, state, parts, reuse, previous, int(dim), progress)
     state.doc_centroids = centroids(state, parts, reuse, previous, int(dim))
     state.manifest = {
-        "format": FORMAT, "model": index.settings.model, "embed": EMBED_VERSION, "dim": int(dim),
+        "format": FORMAT, "model": index.settings.model, "embed": EMBED_VERSION, "segment": SEGMENT_VERSION,
+        "dim": int(dim),
         "count": len(rows), "seeds": seen, "skipped": skipped, "uploads": uploads,
         "documents": {d.id: d.sha256 for d in documents},
         "encoded": len(todo), "seconds": round(time.perf_counter() - started, 3),

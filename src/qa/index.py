@@ -13,7 +13,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from . import attribute, build, ingest, names, provenance, segment
-from .build import EMBED_VERSION, plural  # noqa: F401 (re-exported)
+from .build import EMBED_VERSION, SEGMENT_VERSION, plural  # noqa: F401 (re-exported)
 from .config import Settings
 from .errors import BadIndex, NoIndex
 from .generation import FORMAT, KEEP_GENERATIONS, build_lexical, current, load_generation, save_generation, write_atomic  # noqa: F401, E501
@@ -219,7 +219,8 @@ class Index:
         from .answerable import Calibration, available
 
         m = state.manifest
-        if m.get("model") != self.settings.model or m.get("embed") != EMBED_VERSION or m.get("seeds") != seen \
+        if m.get("model") != self.settings.model or m.get("embed") != EMBED_VERSION \
+                or m.get("segment") != SEGMENT_VERSION or m.get("seeds") != seen \
                 or (m.get("uploads") or {}) != self._uploads(seen) or not self._same_store(m.get("store") or {}):
             return False
         # another bank or rule: calibrate anew

@@ -110,6 +110,21 @@ def test_changing_the_model_setting_rebuilds(tmp_path):
     assert manifest(other)["model"] == "sentence-transformers/all-MiniLM-L6-v2"
 
 
+def test_a_new_sentence_splitter_splits_an_unchanged_article_again(tmp_path, monkeypatch):
+    import qa.build
+    import qa.index
+
+    index = make(tmp_path)
+    index.refresh()
+    n = len(index.state)
+    assert manifest(index)["segment"] == qa.build.SEGMENT_VERSION and index.refresh() is False
+    monkeypatch.setattr(qa.build, "SEGMENT_VERSION", qa.build.SEGMENT_VERSION + 1)
+    monkeypatch.setattr(qa.index, "SEGMENT_VERSION", qa.build.SEGMENT_VERSION)
+    again = Index(seeds=index.settings.seeds, index=index.settings.index)
+    assert again.refresh() is True  # before: the old spans were reused and nothing was rebuilt
+    assert manifest(again)["encoded"] == n and manifest(again)["segment"] == qa.build.SEGMENT_VERSION
+
+
 def test_an_empty_seeds_folder_or_one_without_a_searchable_word_still_answers(tmp_path):
     (tmp_path / "empty").mkdir()
     res = answer("Who spoke?", index=Index(seeds=tmp_path / "empty", index=tmp_path / "i1"))
