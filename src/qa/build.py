@@ -35,11 +35,11 @@ def plural(n: int, word: str) -> str:
 
 
 EMBED_VERSION = 3  # bump when what is embedded for a sentence changes, so old vectors are not reused
+# (3: titles from the article itself, a .txt headline line is no longer paragraph 1)
 # Bump when sentence splitting or attribution changes: an unchanged article's spans and speakers are
 # otherwise reused from the previous generation, so a better splitter never reached an old index
 # (qa eval's cached index kept 10,257 sentences where a fresh build makes 10,262).
 SEGMENT_VERSION = 1
-# (3: titles from the article itself, a .txt headline line is no longer paragraph 1)
 
 
 @dataclass
