@@ -13,7 +13,7 @@ and the question's cosine with the candidate's whole article) and their distance
 index's bank figures; "not covered" is a confidence under one threshold. Rule and threshold were
 fitted by ``bench/fusion.py`` on the even-numbered SQuAD articles, each alone and in indexes of 5
 and 11: the threshold abstains on the most off-topic questions at the worst size while wrongly
-abstaining on at most 5% of answerable ones there. On the odd articles (qa eval): 90.3-99.6% of
+abstaining on at most 5% of answerable ones there. On the odd articles (qa eval): 90.4-99.6% of
 off-topic questions abstained from one article to 48 (the first stage's fixed 0.5: 0% at 48),
 0-1.9% of answerable SQuAD questions; on the seed article 99.4% of off-topic questions and 24.7%
 of its answerable ones, most of them asked in other words (42.5% before the article signal).
