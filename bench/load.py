@@ -73,9 +73,12 @@ def flood(url: str, jobs: int = 60) -> dict:
     """Submit many jobs at once to a server with a tiny queue: each either succeeds or is told 'busy'."""
     from gradio_client import Client
 
-    client = Client(url, verbose=False)
+    # One client per job: jobs of one client share its event stream, and when the server closed that
+    # stream under the flood, gradio_client cancelled the jobs still waiting on it (CancelledError,
+    # 2 of 60 in one CI run) although the server had answered or refused each of them.
+    clients = [Client(url, verbose=False) for _ in range(jobs)]
     outcomes = {"ok": 0, "busy": 0, "other": []}
-    futures = [client.submit(QUESTIONS[n % len(QUESTIONS)], None, None, api_name="/chat") for n in range(jobs)]
+    futures = [c.submit(QUESTIONS[n % len(QUESTIONS)], None, None, api_name="/chat") for n, c in enumerate(clients)]
     for f in futures:
         try:
             f.result(timeout=120)
