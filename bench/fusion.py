@@ -239,8 +239,8 @@ def fit_answerable(index, qs, qv, articles=None, low_weight: float = LOW_WEIGHT)
     O = np.concatenate([c[4] for c in cases])
     X = np.concatenate([A, L, O])
     y = np.r_[np.ones(len(A) + len(L)), np.zeros(len(O))]
-    # As much weight on the low-overlap answerable questions as on SQuAD's, and on the off-topic
-    # ones as on both together.
+    # The answerable ones split their weight between SQuAD's and the low-overlap ones by low_weight;
+    # the off-topic ones weigh as much as both together.
     w = np.r_[np.full(len(A), (1 - low_weight) / len(A)), np.full(len(L), low_weight / len(L)),
               np.full(len(O), 1.0 / len(O))] * len(X)
     mean, scale = X.mean(0), X.std(0) + 1e-9

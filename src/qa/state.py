@@ -71,7 +71,6 @@ class State:
     _para_first_row: np.ndarray | None = None
     _uploads: dict[str, dict] | None = None
     doc_centroids: np.ndarray | None = None  # (documents, dim): see centroids; made by the build, saved with the rows
-    _centroids: dict[int, np.ndarray] = field(default_factory=dict)
 
     def upload_of(self, doc_id: str) -> dict | None:
         """The provenance record of an uploaded article (file, original_name, uploaded_at); None for a seed."""
@@ -105,15 +104,11 @@ class State:
         about as a whole (qa/answerable.py reads a question against it). Made by the build from the
         vectors it has in hand and saved with the rows, so serving never reads the vectors (at a
         million sentences, reading them from the memory-mapped file put 1.5 GB of its pages in the
-        process); for a generation saved before, computed from the store on first use and kept."""
-        if self.doc_centroids is not None:
-            return self.doc_centroids[np.asarray(docs, dtype=np.int64)]
-        out = []
-        for d in np.asarray(docs).tolist():
-            if d not in self._centroids:
-                self._centroids[d] = unit_mean(self.store.vectors(self.rows_of(self.documents[d].id)))
-            out.append(self._centroids[d])
-        return np.stack(out) if out else np.zeros((0, 0), np.float32)
+        process); for a state made without them, computed from the store once, on first use."""
+        if self.doc_centroids is None:
+            self.doc_centroids = np.stack([unit_mean(self.store.vectors(self.rows_of(d.id))) for d in self.documents]) \
+                if self.documents else np.zeros((0, 0), np.float32)
+        return self.doc_centroids[np.asarray(docs, dtype=np.int64)]
 
     def text(self, row: int) -> str:
         return self.documents[self.doc[row]].text[self.start[row]:self.end[row]]
