@@ -125,9 +125,11 @@ def upload(page, tmp_path, name: str, data: bytes) -> str:
         page.get_by_text("Add an article").click()
     before = page.locator("#upload-status").inner_text()
     page.set_input_files("#upload input[type=file]", str(path))
-    page.wait_for_function(  # a new status, not the old one under Gradio's progress timer
+    # A new status, not the old one under Gradio's progress timer or, under load, its queue line
+    # ("queue: 1/1 | 0.1/0.4s" above the old text: read as new, it failed a CI run).
+    page.wait_for_function(
         """(b) => { const t = (document.querySelector('#upload-status')?.innerText || '').trim();
-                    return t !== b.trim() && /Added|refused/.test(t) && !/processing|^[0-9.]+s/.test(t); }""",
+                    return t !== b.trim() && /Added|refused/.test(t) && !/processing|queue:|^[0-9.]+s/.test(t); }""",
         arg=before, timeout=120_000)
     return page.locator("#upload-status").inner_text()
 
