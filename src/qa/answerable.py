@@ -45,6 +45,7 @@ def available() -> bool:
         return False
     try:
         rule()
+        rule(True)
     except (ValueError, KeyError, TypeError):
         return False
     return True

@@ -51,6 +51,7 @@ class Done:
     paragraphs: list[tuple[int, int]]
     speakers: list[str | None]
     rows: np.ndarray | None = None  # its rows in the previous generation, whose store holds the vectors
+    e5: np.ndarray | None = None  # its sentences as e5 reads them (qa/e5.py), when encoded ahead (an upload)
 
 
 def calibration(index: Index, state: State) -> dict:
@@ -161,8 +162,10 @@ def generation(index: Index, seen: dict[str, str], progress: bool, previous: Sta
     )
     state.store = store(index, state, parts, reuse, previous, int(dim), progress)
     state.doc_centroids = centroids(state, parts, reuse, previous, int(dim))
+    state.e5 = e5_vectors(state, reuse, previous, progress)
     state.manifest = {
         "format": FORMAT, "model": index.settings.model, "embed": EMBED_VERSION, "segment": SEGMENT_VERSION,
+        "e5": state.e5 is not None,
         "dim": int(dim),
         "count": len(rows), "seeds": seen, "skipped": skipped, "uploads": uploads,
         "documents": {d.id: d.sha256 for d in documents},
@@ -198,6 +201,29 @@ def centroids(state: State, parts: dict[int, np.ndarray], reuse: dict[str, Done]
             out[i] = unit_mean(done.vectors)
         elif previous is not None and done is not None and done.rows is not None and len(done.rows):
             out[i] = previous.centroids(previous.doc[done.rows[:1]])[0]
+    return out
+
+
+def e5_vectors(state: State, reuse: dict[str, Done], previous: State | None, progress: bool) -> np.ndarray | None:
+    """Every row as e5 reads it (qa/e5.py), or None when e5 is off: an article kept as it was keeps
+    the previous generation's, an upload the ones made when it was prepared; the rest are encoded."""
+    from . import e5
+
+    if not e5.enabled():
+        return None
+    out = np.zeros((len(state), e5.DIM), np.float16)
+    todo: list[int] = []
+    for d in state.documents:
+        rows, done = state.rows_of(d.id), reuse.get(d.sha256)
+        if done is not None and done.e5 is not None and len(done.e5) == len(rows):
+            out[rows] = done.e5
+        elif done is not None and done.rows is not None and previous is not None and previous.e5 is not None:
+            out[rows] = previous.e5[done.rows]
+        else:
+            todo.extend(rows.tolist())
+    if todo:
+        texts = [state.text(r) for r in todo]
+        out[todo] = e5.passages(texts, progress)
     return out
 
 

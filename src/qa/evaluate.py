@@ -198,7 +198,8 @@ def subset(state: State, doc_ids: list[str]) -> tuple[State, np.ndarray]:
                 end=state.end[rows], speaker=[state.speaker[int(r)] for r in rows], para=para_map[state.para[rows]],
                 para_doc=np.array([doc_map[int(d)] for d in state.para_doc[paras]], np.int32),
                 para_start=state.para_start[paras], para_end=state.para_end[paras],
-                store=FaissStore.build(vectors), manifest={}, doc_centroids=state.centroids(np.array(keep)))
+                store=FaissStore.build(vectors), manifest={}, doc_centroids=state.centroids(np.array(keep)),
+                e5=None if state.e5 is None else np.asarray(state.e5[rows]))
     sub.lexical = build_lexical(sub)
     return sub, rows
 

@@ -32,6 +32,7 @@ from .store import load_store
 FORMAT = 4  # a manifest that names no store is a FAISS one (as every format-4 index before the seam)
 LEXICAL = ("bm25-sentences", "bm25-paragraphs")  # over contexts() and paragraph_texts()
 COMMON = ("passages.json", "rows.npz") + tuple(f"{d}/{f}" for d in LEXICAL for f in SAVED)
+E5_FILE = "e5.npy"  # the sentences as the second stage's e5 reads them (qa/e5.py); absent when built without
 _GENERATION = re.compile(r"gen-[0-9]{8}-[0-9]{6}-[0-9a-f]{8}")
 # Generations kept on disk: the current one and the one before, for a process that read CURRENT a
 # moment before it changed. Kept by count, not age: keeping every generation younger than 60 s let
@@ -125,6 +126,9 @@ def save_generation(root: Path, state: State, extra: Callable[[State], dict] | N
     if state.doc_centroids is not None:
         arrays["centroids"] = np.asarray(state.doc_centroids, dtype=np.float32)
     np.savez(tmp / "rows.npz", **arrays)
+    if state.e5 is not None:  # its own file, so serving memory-maps it instead of holding it
+        np.save(tmp / E5_FILE, np.asarray(state.e5, dtype=np.float16), allow_pickle=False)
+        files = (*files, E5_FILE)
     state.store.save(tmp)
     if state.lexical is None:
         state.lexical = build_lexical(state)
@@ -140,6 +144,8 @@ def save_generation(root: Path, state: State, extra: Callable[[State], dict] | N
     final = root / name
     os.replace(tmp, final)
     state.store.saved(final)
+    if state.e5 is not None:
+        state.e5 = np.load(final / E5_FILE, mmap_mode="r", allow_pickle=False)
     state.lexical = (Lexical.load(final / LEXICAL[0]), Lexical.load(final / LEXICAL[1]))
     write_atomic(root / "CURRENT", name.encode("utf-8"))
     fsync(root)
@@ -172,7 +178,7 @@ def load_generation(folder: Path) -> State:
         raise BadIndex(f"index format {manifest.get('format') if isinstance(manifest, dict) else '?'} is not {FORMAT}")
     sums = manifest.get("files") or {}
     kind = (manifest.get("store") or {"kind": "faiss"}).get("kind")
-    expected = COMMON + (("vectors.npy", "faiss.index") if kind == "faiss" else ())
+    expected = COMMON + (("vectors.npy", "faiss.index") if kind == "faiss" else ()) + ((E5_FILE,) if E5_FILE in sums else ())
     for name in expected:
         path = folder / name
         if not path.exists():
@@ -187,6 +193,7 @@ def load_generation(folder: Path) -> State:
             arrays: dict[str, Any] = {k: np.asarray(z[k], dtype=t) for k, t in ROW_ARRAYS.items()}
             centroids = np.asarray(z["centroids"], dtype=np.float32) if "centroids" in z.files else None
         lexical = (Lexical.load(folder / LEXICAL[0]), Lexical.load(folder / LEXICAL[1]))
+        e5 = np.load(folder / E5_FILE, mmap_mode="r", allow_pickle=False) if E5_FILE in sums else None
     except Exception as exc:  # checksummed, so only a writer bug lands here
         raise BadIndex(f"unreadable index files ({exc.__class__.__name__}: {exc})") from None
     count = manifest.get("count")
@@ -194,10 +201,13 @@ def load_generation(folder: Path) -> State:
     paras = {len(arrays[k]) for k in ("para_doc", "para_start", "para_end")}
     if centroids is not None and centroids.shape[0] != len(documents):
         raise BadIndex(f"{len(documents)} articles but {centroids.shape[0]} article vectors")
+    if e5 is not None and e5.shape != (count, 384):
+        raise BadIndex(f"manifest says {count} rows, {E5_FILE} holds {e5.shape[0]}")
     if rows != {count} or len(paras) != 1 or (len(lexical[0]), len(lexical[1])) != (count, len(arrays["para_doc"])):
         raise BadIndex(f"manifest says {count} rows, files hold {sorted(rows)} passages and BM25 of {len(lexical[0])}")
     state = State(documents=documents, speaker=speaker, store=None, manifest=manifest,  # type: ignore[arg-type]
-                  generation=folder, lexical=lexical, doc_centroids=centroids, **arrays)
+                  generation=folder, lexical=lexical, doc_centroids=centroids, e5=e5,
+                  **arrays)
     state.store = load_store(folder, manifest, state)
     release_freed_memory()
     return state

@@ -175,7 +175,10 @@ class Index:
         who = attribute.speakers(doc.text, [(s.paragraph, s.start, s.end) for s in spans])
         text = doc.text
         vectors = self.embedder.encode([context(doc, w, text[s.start:s.end]) for s, w in zip(spans, who)])
-        self._prepared[doc.sha256] = build.Done(vectors=vectors, spans=spans, paragraphs=paras, speakers=who)
+        from . import e5
+
+        read = e5.passages([text[s.start:s.end] for s in spans]) if e5.enabled() else None
+        self._prepared[doc.sha256] = build.Done(vectors=vectors, spans=spans, paragraphs=paras, speakers=who, e5=read)
 
     # -- loading ----------------------------------------------------------------------------------
     def _scan(self) -> dict[str, str]:
@@ -222,6 +225,10 @@ class Index:
         if m.get("model") != self.settings.model or m.get("embed") != EMBED_VERSION \
                 or m.get("segment") != SEGMENT_VERSION or m.get("seeds") != seen \
                 or (m.get("uploads") or {}) != self._uploads(seen) or not self._same_store(m.get("store") or {}):
+            return False
+        from . import e5
+
+        if bool(m.get("e5")) != e5.enabled():  # e5 turned on (or off) since: its vectors made (or dropped)
             return False
         # another bank or rule: calibrate anew
         if len(state) and available() and Calibration.from_dict(m.get("calibration")) is None:

@@ -35,6 +35,7 @@ SECOND_STAGE = 30
 FEATURES = ("dense", "dense_rel", "dense_rank", "dense_neighbour", "bm25", "para_bm25", "coverage", "para_coverage",
             "bm25_x_coverage", "para_x_coverage", "dense_x_uncovered", "type_match", "log_length", "fused", "fused_rel",
             "fused_rel_x_best_coverage", "dense_rel_x_best_uncovered")
+E5_FEATURES = ("e5", "e5_rel", "e5_rank")  # added when the index holds e5 vectors (qa/e5.py)
 DENSE_KEPT = 10  # the best candidates by the dense score alone are always re-read, whatever BM25 says
 
 _YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})s?\b")
@@ -121,7 +122,7 @@ def neighbour_dense(state: State, rows: np.ndarray, qvec: np.ndarray) -> np.ndar
 
 
 def features(state: State, question: str, sig: Signals, qvec: np.ndarray) -> np.ndarray:
-    """One row of FEATURES per candidate."""
+    """One row of FEATURES per candidate, then E5_FEATURES when the index holds e5 vectors."""
     cov, para_cov = coverage(state, sig)
     b, pb = _saturate(sig.bm25), _saturate(sig.para_bm25)
     qtype = question_type(question)
@@ -140,8 +141,16 @@ def features(state: State, question: str, sig: Signals, qvec: np.ndarray) -> np.
     fused = sig.fused.astype(np.float64)
     fused_rel = fused - (fused.max() if len(fused) else 0.0)
     best = float(cov.max()) if len(cov) else 0.0  # how much of the question any candidate explains: gates BM25
-    return np.column_stack([dense, rel, rank, near, b, pb, cov, para_cov, b * cov, pb * para_cov, dense * (1 - cov),
-                            typed, length, fused, fused_rel, fused_rel * best, rel * (1 - best)])
+    x = np.column_stack([dense, rel, rank, near, b, pb, cov, para_cov, b * cov, pb * para_cov, dense * (1 - cov),
+                         typed, length, fused, fused_rel, fused_rel * best, rel * (1 - best)])
+    if state.e5 is None:
+        return x
+    from . import e5
+
+    read = np.asarray(state.e5[np.sort(sig.rows)], np.float32) @ e5.query(question)  # rows in order: fewer page reads
+    read = read[np.argsort(np.argsort(sig.rows))]
+    read_rank = np.log1p(np.argsort(np.argsort(-read, kind="stable"), kind="stable"))
+    return np.column_stack([x, read, read - (read.max() if len(read) else 0.0), read_rank])
 
 
 @dataclass(frozen=True)
@@ -165,13 +174,14 @@ class Rule:
         return cls(np.array(d["mean"]), np.array(d["scale"]), np.array(d["coef"]), float(d["intercept"]))
 
 
-@lru_cache(maxsize=1)
-def rule() -> Rule:
-    """The shipped ranking rule (bench/fusion.py); its feature names are checked against FEATURES."""
+@lru_cache(maxsize=2)
+def rule(with_e5: bool = False) -> Rule:
+    """The shipped ranking rule (bench/fusion.py) over FEATURES, or over FEATURES and E5_FEATURES;
+    its feature names are checked against them."""
     data = json.loads(WEIGHTS.read_text(encoding="utf-8"))
-    if tuple(data["features"]) != FEATURES:
+    if tuple(data["features"]) != FEATURES or tuple(data.get("e5 features", E5_FEATURES)) != E5_FEATURES:
         raise ValueError(f"{WEIGHTS.name} was fitted on other features; rerun bench/fusion.py")
-    return Rule.from_dict(data["rank"])
+    return Rule.from_dict(data["rank e5" if with_e5 else "rank"])
 
 
 def sigmoid(x: np.ndarray | float) -> np.ndarray:
@@ -197,16 +207,18 @@ class Reranked:
 
     rows: np.ndarray
     scores: np.ndarray
-    x: np.ndarray  # FEATURES of each row
+    x: np.ndarray  # FEATURES of each row, then E5_FEATURES when the index holds e5 vectors
 
     def column(self, name: str) -> np.ndarray:
-        return self.x[:, FEATURES.index(name)]
+        return self.x[:, (FEATURES + E5_FEATURES).index(name)]
 
 
 def rescore(state: State, question: str, sig: Signals, k: int, qvec: np.ndarray) -> Reranked:
     """The first stage's best candidates (see shortlist) re-ranked, best first, k of them."""
     sub = shortlist(sig, k)
-    x = features(state, question, sub, qvec) if len(sub.rows) else np.zeros((0, len(FEATURES)))
-    logits = rule().logit(x) if len(sub.rows) else np.zeros(0)
+    with_e5 = state.e5 is not None
+    x = features(state, question, sub, qvec) if len(sub.rows) else \
+        np.zeros((0, len(FEATURES) + (len(E5_FEATURES) if with_e5 else 0)))
+    logits = rule(with_e5).logit(x) if len(sub.rows) else np.zeros(0)
     order = np.argsort(-logits, kind="stable")[:k]
     return Reranked(sub.rows[order], sigmoid(logits[order]), x[order])

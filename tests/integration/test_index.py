@@ -57,6 +57,7 @@ def test_adding_editing_and_removing_articles_rebuilds_and_re_encodes_only_what_
     index = make(tmp_path)
     index.refresh()
     seed_centroid = index.state.doc_centroids[0].copy()
+    seed_e5 = np.array(index.state.e5)
     write(index.settings.seeds, "storm.txt", SECOND)
     assert Index(seeds=index.settings.seeds, index=index.settings.index).refresh() is True
     index.refresh()
@@ -68,6 +69,13 @@ def test_adding_editing_and_removing_articles_rebuilds_and_re_encodes_only_what_
     assert np.array_equal(st.doc_centroids[0], seed_centroid)
     new = st.vectors[st.rows_of("storm")].mean(0)
     assert np.allclose(st.doc_centroids[1], new / np.linalg.norm(new), atol=1e-6)
+    # the second stage's e5 vectors (qa/e5.py): the kept article's carried over, the new one's encoded
+    from qa import e5
+
+    kept = st.rows_of(st.documents[0].id)
+    assert st.e5.shape == (len(st), e5.DIM) and np.array_equal(st.e5[kept], seed_e5)
+    storm = st.rows_of("storm")
+    assert np.allclose(np.asarray(st.e5[storm], np.float32), e5.passages([st.text(r) for r in storm]), atol=2e-3)
     hit = retrieve("How many boats sank in the storm?", k=1, index=index)[0]
     assert (hit.doc, hit.title, hit.speaker) == ("storm", "Storm Ida reaches the coast", "Rui Tavares")
     assert retrieve("Which regiment did Zelensky commend?", k=1, docs=["storm"], index=index)[0].doc == "storm"
@@ -136,3 +144,16 @@ def test_an_empty_seeds_folder_or_one_without_a_searchable_word_still_answers(tm
     hits = retrieve("What is it?", k=5, index=index)
     assert [h.text for h in hits] and all(h.text == "The. It is."[h.start:h.end] for h in hits)
     assert Index(seeds=seeds, index=tmp_path / "i2").refresh() is False  # and it loads back
+
+
+def test_e5_off_builds_without_its_vectors_and_still_answers_with_the_rule_fitted_without_them(tmp_path, monkeypatch):
+    index = make(tmp_path)
+    index.refresh()
+    assert index.state.e5 is not None and manifest(index)["e5"] is True
+    on = retrieve("Which regiment did Zelensky commend?", k=3, index=index)
+    monkeypatch.setenv("QA_E5", "off")
+    assert index.refresh() is True  # its vectors dropped, nothing else encoded again
+    assert index.state.e5 is None and manifest(index)["e5"] is False and manifest(index)["encoded"] == 0
+    off = retrieve("Which regiment did Zelensky commend?", k=3, index=index)
+    assert "225th Assault Regiment" in off[0].text and "225th Assault Regiment" in on[0].text
+    assert [h.score for h in on] != [h.score for h in off]  # another rule scored them

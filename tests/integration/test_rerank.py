@@ -111,6 +111,21 @@ def test_the_topic_signal_is_the_questions_cosine_with_the_articles_mean_vector(
     assert np.array_equal(load_generation(st.generation).doc_centroids, st.doc_centroids)
 
 
+def test_the_second_stage_reads_each_candidate_with_e5_as_well(seed_index):
+    from qa import e5
+    from qa.rerank import E5_FEATURES, FEATURES, rescore
+    from qa.retrieve import candidates
+
+    st, q = seed_index.state, "Which unit did the president praise?"
+    assert st.e5 is not None and st.e5.dtype == np.float16 and isinstance(st.e5, np.memmap)  # memory-mapped
+    v = seed_index.query_encoder.encode([q])[0]
+    r = rescore(st, q, candidates(st, q, v, 5, None), 5, v)
+    assert r.x.shape[1] == len(FEATURES) + len(E5_FEATURES)
+    direct = e5.passages([st.text(int(row)) for row in r.rows]).astype(np.float32) @ e5.query(q)
+    assert np.allclose(r.column("e5"), direct, atol=2e-3)
+    assert np.allclose(r.column("e5_rel"), r.column("e5") - r.column("e5").max(), atol=1e-6)
+
+
 @pytest.mark.slow  # builds its own index, twice
 def test_a_changed_bank_or_rule_recalibrates_the_index(seed_dir, tmp_path, monkeypatch):
     from qa import Index

