@@ -89,12 +89,36 @@ def bank_vectors(model: str) -> np.ndarray:
     return query_encoder(model).encode(list(bank()))
 
 
+SHIPPED_E5 = BANK.with_name("offtopic-e5-vectors.npy")  # the bank as e5 reads a question (qa/e5.py)
+
+
+def _e5_key() -> str:
+    from . import e5
+
+    return hashlib.sha256(("\x00".join(bank()) + e5.version()).encode("utf-8")).hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def remember_bank_e5() -> None:
+    """Hand e5 the bank's shipped vectors when they are its own version's (else it encodes them,
+    ~4 s on two cores, once per process): a restarted server calibrates its index before it opens."""
+    from . import e5
+
+    key = SHIPPED_E5.with_suffix(".key")
+    if SHIPPED_E5.is_file() and key.is_file() and key.read_text().strip() == _e5_key():
+        e5.remember(bank(), np.load(SHIPPED_E5, allow_pickle=False))
+
+
 def write_bank_vectors(model: str) -> None:
-    """Ship the bank's vectors for the packaged model (bench/fusion.py --write)."""
+    """Ship the bank's vectors for the packaged model, and e5's when it is on (bench/fusion.py --write)."""
+    from . import e5
     from .embed import query_encoder
 
     np.save(SHIPPED_VECTORS, query_encoder(model).encode(list(bank())).astype(np.float32), allow_pickle=False)
     SHIPPED_VECTORS.with_suffix(".key").write_text(_vectors_key(model) + "\n")
+    if e5.enabled():
+        np.save(SHIPPED_E5, np.stack([e5.query(q) for q in bank()]), allow_pickle=False)
+        SHIPPED_E5.with_suffix(".key").write_text(_e5_key() + "\n")
 
 
 SIGNALS = ("score", "fused", "dense", "coverage", "topic")  # of a question's best candidate, as the bank records them
@@ -139,6 +163,8 @@ def calibrate(state, bank_vectors: np.ndarray) -> Calibration:
     from .rerank import rescore
     from .retrieve import candidates
 
+    if state.e5 is not None:
+        remember_bank_e5()
     tops = []
     for q, v in zip(bank(), bank_vectors):
         sig = candidates(state, q, v, 1, None)

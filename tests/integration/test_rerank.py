@@ -38,6 +38,17 @@ def test_the_shipped_bank_vectors_are_the_question_encoders_own():
     assert np.allclose(shipped[:8], query_encoder("all-MiniLM-L6-v2").encode(list(bank()[:8])), atol=1e-5)
 
 
+def test_the_shipped_bank_e5_vectors_are_e5s_own():
+    from qa import e5
+    from qa.answerable import SHIPPED_E5, bank, remember_bank_e5
+
+    shipped = np.load(SHIPPED_E5, allow_pickle=False)
+    assert shipped.shape == (len(bank()), e5.DIM)
+    assert np.allclose(shipped[:8], np.stack([e5._query(q) for q in bank()[:8]]), atol=1e-5)
+    remember_bank_e5()
+    assert e5.query(bank()[-1]) is e5._known[bank()[-1]]  # taken as shipped, not encoded again
+
+
 def test_second_stage_scores_are_probabilities_beside_the_first_stage_score(seed_index):
     hits = retrieve("Which regiment did Zelensky commend?", k=5, index=seed_index)
     assert hits[0].text.startswith("He commended the 225th Assault Regiment")
