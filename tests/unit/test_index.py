@@ -36,3 +36,19 @@ def test_past_the_exact_limit_an_approximate_index_still_finds_the_nearest_sente
         filtered = search(state, q, 10, odd)  # a document filter wider than EXACT_LIMIT rows
         assert len(filtered) and np.all(filtered % 2 == 1)
         assert (target in filtered) == (target % 2 == 1)
+
+
+def test_a_row_file_reads_the_rows_numpy_would_give_without_holding_the_file(tmp_path):
+    import numpy as np
+
+    from qa.generation import RowFile
+
+    a = np.random.default_rng(0).random((50, 6)).astype(np.float16)
+    np.save(tmp_path / "x.npy", a)
+    r = RowFile(tmp_path / "x.npy")
+    assert (len(r), r.shape, r.dtype) == (50, (50, 6), np.float16)
+    for rows in ([3, 4, 5, 9, 1], np.array([49, 0, 0]), 7, -1, slice(10, 20), np.array([], np.int64)):
+        assert np.array_equal(r[rows], a[rows])
+    assert np.array_equal(np.asarray(r, np.float32), a.astype(np.float32))
+    with pytest.raises(IndexError):
+        r[[50]]
