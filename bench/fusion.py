@@ -14,6 +14,7 @@ articles, the odd and seed paraphrases, first stage against second.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -107,7 +108,9 @@ def main(argv=None) -> int:
         out = ROOT / "src" / "qa" / "models" / "second-stage.json"
         fitted = json.loads(out.read_text())
         qv = _encode_cached(index, [q.text for q in qs], args.cache, "questions-tuned", embedder(args.model, True))
-        fitted["answerable"] = fit_answerable(index, qs, qv, articles, args.low_weight)
+        # the rule for indexes like this one (with e5 or, under QA_E5=off, without); the other is kept
+        fitted["answerable e5" if state.e5 is not None else "answerable"] = \
+            fit_answerable(index, qs, qv, articles, args.low_weight)
         out.write_text(json.dumps(fitted, indent=1) + "\n")
         return 0
     texts = state.texts()
@@ -173,7 +176,7 @@ def main(argv=None) -> int:
     out = ROOT / "src" / "qa" / "models" / "second-stage.json"
     if args.write:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(fitted | {"answerable": None}, indent=1) + "\n")
+        out.write_text(json.dumps(fitted | {"answerable": None, "answerable e5": None}, indent=1) + "\n")
         import qa.answerable
         import qa.rerank
         from qa.answerable import write_bank_vectors
@@ -181,9 +184,11 @@ def main(argv=None) -> int:
         qa.rerank.rule.cache_clear()
         qa.answerable.bank_key.cache_clear()
         write_bank_vectors(args.model)
-        fitted["answerable"] = fit_answerable(index, qs, qv, articles, args.low_weight)
+        fitted["answerable e5"] = fit_answerable(index, qs, qv, articles, args.low_weight)
+        without = dataclasses.replace(state, e5=None, e5_centroids=None)  # what an index built with QA_E5=off reads
+        fitted["answerable"] = fit_answerable(index, qs, qv, articles, args.low_weight, without)
         out.write_text(json.dumps(fitted, indent=1) + "\n")
-        print(f"wrote {out}: answerable {fitted['answerable']}")
+        print(f"wrote {out}: answerable {fitted['answerable']}, with e5 {fitted['answerable e5']}")
     return 0
 
 
@@ -195,23 +200,28 @@ MAX_WRONG = 0.05  # answerable SQuAD questions wrongly called "not covered", at 
 LOW_WEIGHT = 0.0
 
 
-def fit_answerable(index, qs, qv, articles=None, low_weight: float = LOW_WEIGHT) -> dict:
+def fit_answerable(index, qs, qv, articles=None, low_weight: float = LOW_WEIGHT, state=None) -> dict:
     """The answerability rule of qa.answerable.Decision, from even articles only: at index sizes of
     1 (every even article), 5 and 11 articles, answerable questions against their own article's
     index and off-topic ones (other even articles' questions) against it, each index calibrated
     with the bank as a built index is. The answerable ones are SQuAD's questions and, at a share of
     low_weight of their weight, the even paraphrases (LOW_WEIGHT says why that share is 0: they are
     still measured, and printed beside the threshold curve). A logistic regression on
-    ANSWER_FEATURES; the threshold is chosen from the printed curve (see below)."""
+    ANSWER_FEATURES, and E5_ANSWER_FEATURES when the index (or ``state``, the index's rows read
+    another way) holds e5 vectors; the threshold is chosen from the printed curve (see below)."""
     from sklearn.linear_model import LogisticRegression
 
-    from qa.answerable import ANSWER_FEATURES, SIGNALS, answer_features, bank_vectors, calibrate, signals
+    from qa.answerable import (ANSWER_FEATURES, E5_ANSWER_FEATURES, E5_SIGNALS, SIGNALS, answer_features,
+                               bank_vectors, calibrate, signals)
     from qa.evaluate import subset
     from qa.rerank import Rule, rescore
     from qa.retrieve import candidates
     from squad import paraphrase_items
 
-    state = index.state
+    state = state or index.state
+    with_e5 = state.e5 is not None
+    names = ANSWER_FEATURES + (E5_ANSWER_FEATURES if with_e5 else ())
+    width = len(SIGNALS) + (len(E5_SIGNALS) if with_e5 else 0)
     rng = np.random.default_rng(1)
     doc_ids = [d.id for d in state.documents]
     even_idx = [i for i, q in enumerate(qs) if q.article % 2 == 0]
@@ -230,7 +240,7 @@ def fit_answerable(index, qs, qv, articles=None, low_weight: float = LOW_WEIGHT)
         for q, v in zip(texts_, vecs):
             sig = candidates(sub, q, v, 1, None)
             out.append(signals(rescore(sub, q, sig, 1, v), sub, v)[0])
-        return np.array(out).reshape(-1, len(SIGNALS))
+        return np.array(out).reshape(-1, width)
 
     cases = []  # (pool, calibration, SQuAD answerable, low-overlap answerable, off-topic), as features
     for pool in pools:
@@ -257,7 +267,7 @@ def fit_answerable(index, qs, qv, articles=None, low_weight: float = LOW_WEIGHT)
     mean, scale = X.mean(0), X.std(0) + 1e-9
     clf = LogisticRegression(max_iter=3000).fit((X - mean) / scale, y, sample_weight=w)
     rule = Rule(mean, scale, clf.coef_[0], float(clf.intercept_[0]))
-    print("answerable coef:", dict(zip(ANSWER_FEATURES, np.round(clf.coef_[0], 3))))
+    print("answerable coef:", dict(zip(names, np.round(clf.coef_[0], 3))))
 
     def prob(x):
         return 1 / (1 + np.exp(-rule.logit(x)))
@@ -285,7 +295,7 @@ def fit_answerable(index, qs, qv, articles=None, low_weight: float = LOW_WEIGHT)
               f"{np.mean(prob(a) < threshold):.3f}, low-overlap {np.mean(prob(lo_) < threshold) if len(lo_) else 0:.3f}",
               flush=True)
     high = np.mean([c[1].high for c in cases], axis=0)
-    return {"features": list(ANSWER_FEATURES), "rule": rule.to_dict(), "threshold": round(threshold, 4),
+    return {"features": list(names), "rule": rule.to_dict(), "threshold": round(threshold, 4),
             "default high": [round(float(h), 5) for h in high],
             "fitted": "even articles; indexes of 1 (each), 5 and 11 articles; answerable: SQuAD's questions and "
                       f"the even paraphrases at a share of {low_weight}; threshold: the most off-topic abstained "

@@ -285,9 +285,9 @@ def abstention(index, articles, qs, qvecs, tvecs, own_top, cache, data, progress
     """Off-topic, answerable and impossible questions, at index sizes from one article to 48: with
     the second stage and each index's own calibrated threshold (ours), with the rule's floor alone
     (no calibration), and with the first stage at its fixed 0.5 (before)."""
-    from qa.answerable import bank_vectors, calibrate, decision
+    from qa.answerable import bank_vectors, calibrate, decision_for
 
-    rule = decision()
+    rule = decision_for(index.state)
     bank = bank_vectors(index.settings.model)
     state = index.state
     rng = np.random.default_rng(0)

@@ -27,9 +27,9 @@ def threshold(index: Index, rerank: bool = True) -> float:
     """The evidence (``evidence()``) below which a quote is "not covered"."""
     if not rerank:
         return ABSTAIN_BELOW
-    from .answerable import decision
+    from .answerable import decision_for
 
-    return decision().threshold
+    return decision_for(index.state).threshold
 
 
 def evidence(p: Passage) -> float:

@@ -131,20 +131,29 @@ def write_bank_vectors(model: str) -> None:
 
 
 SIGNALS = ("score", "fused", "dense", "coverage", "topic")  # of a question's best candidate, as the bank records them
+E5_SIGNALS = ("e5", "e5_best", "e5_topic")  # then these, when the index holds e5 vectors (qa/e5.py)
 QUANTILE = 0.99
 ANSWER_FEATURES = ("score", "fused", "dense", "coverage", "topic",
                    "score_over_bank", "fused_over_bank", "dense_over_bank", "topic_over_bank")
+E5_ANSWER_FEATURES = ("e5", "e5_best", "e5_topic", "e5_over_bank", "e5_best_over_bank", "e5_topic_over_bank")
 
 
 def signals(r, state, qvec: np.ndarray) -> np.ndarray:
-    """(n, 5): SIGNALS of each of a Reranked's rows. ``topic`` is the question's cosine with the
-    row's whole article (its mean sentence vector): a question asked in other words than the
-    sentence that answers it still reads as being about that article, which the sentence-level
-    signals miss (on the seed article's index its paraphrase questions reach a median sentence
-    cosine of 0.37, off-topic ones 0.11 with a 99th percentile of 0.29; against the article, 0.26
-    and -0.01 with 0.22)."""
+    """(n, 5): SIGNALS of each of a Reranked's rows, then E5_SIGNALS when it was read with e5 (n, 8).
+    ``topic`` is the question's cosine with the row's whole article (its mean sentence vector): a
+    question asked in other words than the sentence that answers it still reads as being about that
+    article, which the sentence-level signals miss (on the seed article's index its paraphrase
+    questions reach a median sentence cosine of 0.37, off-topic ones 0.11 with a 99th percentile of
+    0.29; against the article, 0.26 and -0.01 with 0.22). ``e5``, ``e5_best`` and ``e5_topic`` are
+    e5's reading of the same: its cosine with the row, the best among the candidates, and with the
+    row's article (see E5 in decision's docstring for what they bought)."""
     topic = state.centroids(state.doc[r.rows]) @ qvec if len(r.rows) else np.zeros(0)
-    return np.column_stack([r.scores, r.column("fused"), r.column("dense"), r.column("coverage"), topic])
+    out = np.column_stack([r.scores, r.column("fused"), r.column("dense"), r.column("coverage"), topic])
+    if r.e5_question is None:
+        return out
+    e5 = r.column("e5")
+    e5_topic = state.e5_articles(state.doc[r.rows]) @ r.e5_question if len(r.rows) else np.zeros(0)
+    return np.column_stack([out, e5, e5 - r.column("e5_rel"), e5_topic])
 
 
 @dataclass(frozen=True)
@@ -180,15 +189,25 @@ def calibrate(state, bank_vectors: np.ndarray) -> Calibration:
         if len(sig.rows):
             tops.append(signals(rescore(state, q, sig, 1, v), state, v)[0])
     if not tops:
-        return Calibration(tuple(0.0 for _ in SIGNALS), 0)
+        return Calibration(tuple(0.0 for _ in SIGNALS + (E5_SIGNALS if state.e5 is not None else ())), 0)
     return Calibration(tuple(float(x) for x in np.quantile(np.array(tops), QUANTILE, axis=0)), len(tops))
 
 
 def answer_features(sig: np.ndarray, calibration: Calibration | None) -> np.ndarray:
-    """ANSWER_FEATURES of candidates, from their SIGNALS and this index's calibration."""
-    high = np.array(calibration.high if calibration is not None else decision().default_high)
-    over = [SIGNALS.index(f.removesuffix("_over_bank")) for f in ANSWER_FEATURES if f.endswith("_over_bank")]
-    return np.column_stack([sig, sig[:, over] - high[over]])
+    """ANSWER_FEATURES of candidates (then E5_ANSWER_FEATURES, for signals read with e5), from
+    their signals and this index's calibration."""
+    with_e5 = sig.shape[1] > len(SIGNALS)
+    names = SIGNALS + (E5_SIGNALS if with_e5 else ())
+    wanted = ANSWER_FEATURES + (E5_ANSWER_FEATURES if with_e5 else ())
+    high = np.array(calibration.high if calibration is not None and len(calibration.high) == len(names)
+                    else decision(with_e5).default_high)
+
+    def column(feature: str) -> np.ndarray:
+        name = feature.removesuffix("_over_bank")
+        i = names.index(name)
+        return sig[:, i] - high[i] if feature != name else sig[:, i]
+
+    return np.column_stack([column(f) for f in wanted])
 
 
 @dataclass(frozen=True)
@@ -206,11 +225,18 @@ class Decision:
         return sigmoid(self.rule.logit(answer_features(sig, calibration)))
 
 
-@lru_cache(maxsize=1)
-def decision() -> Decision:
+@lru_cache(maxsize=2)
+def decision(with_e5: bool = False) -> Decision:
+    """The answerability rule for an index without e5 vectors, or with them (``with_e5``: fitted on
+    E5_ANSWER_FEATURES as well)."""
     from .rerank import WEIGHTS, Rule
 
-    d = json.loads(WEIGHTS.read_text(encoding="utf-8"))["answerable"]
-    if tuple(d["features"]) != ANSWER_FEATURES:
+    d = json.loads(WEIGHTS.read_text(encoding="utf-8"))["answerable e5" if with_e5 else "answerable"]
+    if tuple(d["features"]) != ANSWER_FEATURES + (E5_ANSWER_FEATURES if with_e5 else ()):
         raise ValueError(f"{WEIGHTS.name}: the answerability rule was fitted on other features; rerun bench/fusion.py")
     return Decision(Rule.from_dict(d["rule"]), float(d["threshold"]), tuple(d["default high"]))
+
+
+def decision_for(state) -> Decision:
+    """The answerability rule that reads this index's signals."""
+    return decision(state.e5 is not None)

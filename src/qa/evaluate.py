@@ -103,7 +103,7 @@ def second_stage(calibration) -> Method:
     """A ranking method for ranks(): what retrieve() ranks, the first stage's best re-read by the
     second stage, then the rest of the first stage's top 100 in its order; with the confidence
     (qa/answerable.py, on an index of this calibration) of the re-read ones."""
-    from .answerable import decision, signals
+    from .answerable import decision_for, signals
     from .rerank import SECOND_STAGE, rescore
 
     def rank(state: State, q: str, qvec: np.ndarray, rows) -> tuple[np.ndarray, np.ndarray]:
@@ -112,7 +112,7 @@ def second_stage(calibration) -> Method:
             return sig.rows, np.zeros(0)
         r = rescore(state, q, sig, SECOND_STAGE, qvec)
         order = sig.rows[np.argsort(-sig.fused, kind="stable")[:100]]
-        confidence = decision().confidence(signals(r, state, qvec), calibration)
+        confidence = decision_for(state).confidence(signals(r, state, qvec), calibration)
         return np.concatenate([r.rows, order[~np.isin(order, r.rows)]]), confidence
 
     return rank
@@ -199,7 +199,8 @@ def subset(state: State, doc_ids: list[str]) -> tuple[State, np.ndarray]:
                 para_doc=np.array([doc_map[int(d)] for d in state.para_doc[paras]], np.int32),
                 para_start=state.para_start[paras], para_end=state.para_end[paras],
                 store=FaissStore.build(vectors), manifest={}, doc_centroids=state.centroids(np.array(keep)),
-                e5=None if state.e5 is None else np.asarray(state.e5[rows]))
+                e5=None if state.e5 is None else np.asarray(state.e5[rows]),
+                e5_centroids=None if state.e5 is None else state.e5_articles(np.array(keep)))
     sub.lexical = build_lexical(sub)
     return sub, rows
 

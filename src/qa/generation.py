@@ -177,6 +177,8 @@ def save_generation(root: Path, state: State, extra: Callable[[State], dict] | N
     arrays: dict[str, Any] = {k: np.asarray(getattr(state, k), dtype=t) for k, t in ROW_ARRAYS.items()}
     if state.doc_centroids is not None:
         arrays["centroids"] = np.asarray(state.doc_centroids, dtype=np.float32)
+    if state.e5 is not None and state.e5_centroids is not None:
+        arrays["e5_centroids"] = np.asarray(state.e5_centroids, dtype=np.float32)
     np.savez(tmp / "rows.npz", **arrays)
     if state.e5 is not None:  # its own file, so serving reads its rows from disk instead of holding it
         np.save(tmp / E5_FILE, np.asarray(state.e5, dtype=np.float16), allow_pickle=False)
@@ -244,6 +246,7 @@ def load_generation(folder: Path) -> State:
         with np.load(folder / "rows.npz", allow_pickle=False) as z:
             arrays: dict[str, Any] = {k: np.asarray(z[k], dtype=t) for k, t in ROW_ARRAYS.items()}
             centroids = np.asarray(z["centroids"], dtype=np.float32) if "centroids" in z.files else None
+            e5_centroids = np.asarray(z["e5_centroids"], dtype=np.float32) if "e5_centroids" in z.files else None
         lexical = (Lexical.load(folder / LEXICAL[0]), Lexical.load(folder / LEXICAL[1]))
         e5 = RowFile(folder / E5_FILE) if E5_FILE in sums else None
     except Exception as exc:  # checksummed, so only a writer bug lands here
@@ -253,12 +256,15 @@ def load_generation(folder: Path) -> State:
     paras = {len(arrays[k]) for k in ("para_doc", "para_start", "para_end")}
     if centroids is not None and centroids.shape[0] != len(documents):
         raise BadIndex(f"{len(documents)} articles but {centroids.shape[0]} article vectors")
+    if e5_centroids is not None and e5_centroids.shape[0] != len(documents):
+        raise BadIndex(f"{len(documents)} articles but {e5_centroids.shape[0]} e5 article vectors")
     if e5 is not None and e5.shape != (count, 384):
         raise BadIndex(f"manifest says {count} rows, {E5_FILE} holds {e5.shape[0]}")
     if rows != {count} or len(paras) != 1 or (len(lexical[0]), len(lexical[1])) != (count, len(arrays["para_doc"])):
         raise BadIndex(f"manifest says {count} rows, files hold {sorted(rows)} passages and BM25 of {len(lexical[0])}")
     state = State(documents=documents, speaker=speaker, store=None, manifest=manifest,  # type: ignore[arg-type]
                   generation=folder, lexical=lexical, doc_centroids=centroids, e5=e5,
+                  e5_centroids=e5_centroids if e5 is not None else None,
                   **arrays)
     state.store = load_store(folder, manifest, state)
     release_freed_memory()

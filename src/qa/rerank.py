@@ -208,6 +208,7 @@ class Reranked:
     rows: np.ndarray
     scores: np.ndarray
     x: np.ndarray  # FEATURES of each row, then E5_FEATURES when the index holds e5 vectors
+    e5_question: np.ndarray | None = None  # the question as e5 read it, when the index holds e5 vectors
 
     def column(self, name: str) -> np.ndarray:
         return self.x[:, (FEATURES + E5_FEATURES).index(name)]
@@ -221,4 +222,8 @@ def rescore(state: State, question: str, sig: Signals, k: int, qvec: np.ndarray)
         np.zeros((0, len(FEATURES) + (len(E5_FEATURES) if with_e5 else 0)))
     logits = rule(with_e5).logit(x) if len(sub.rows) else np.zeros(0)
     order = np.argsort(-logits, kind="stable")[:k]
-    return Reranked(sub.rows[order], sigmoid(logits[order]), x[order])
+    if not with_e5:
+        return Reranked(sub.rows[order], sigmoid(logits[order]), x[order])
+    from . import e5
+
+    return Reranked(sub.rows[order], sigmoid(logits[order]), x[order], e5.query(question))

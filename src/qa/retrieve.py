@@ -205,14 +205,14 @@ def retrieve(question: str, k: int = 5, docs: list[str] | None = None, index: In
     if not rerank:
         ids, scores = hybrid(state, q, qvec, k, rows)
         return [passage(state, int(r), float(s)) for r, s in zip(ids, scores)]
-    from .answerable import decision, signals
+    from .answerable import decision_for, signals
     from .rerank import rescore
 
     sig = candidates(state, q, qvec, k, rows)
     if not len(sig.rows):
         return []
     r = rescore(state, q, sig, k, qvec)
-    confidence = decision().confidence(signals(r, state, qvec), index.calibration)
+    confidence = decision_for(state).confidence(signals(r, state, qvec), index.calibration)
     return [passage(state, int(row), float(s), float(f), q, float(c))
             for row, s, f, c in zip(r.rows, r.scores, r.column("fused"), confidence)]
 

@@ -74,6 +74,7 @@ class State:
     doc_centroids: np.ndarray | None = None  # (documents, dim): see centroids; made by the build, saved with the rows
     # (rows, 384) fp16, each sentence as e5 reads it (qa/e5.py): read per row from disk once saved; None without
     e5: np.ndarray | RowFile | None = None
+    e5_centroids: np.ndarray | None = None  # (documents, 384): each article's mean e5 vector; see e5_articles
 
     def upload_of(self, doc_id: str) -> dict | None:
         """The provenance record of an uploaded article (file, original_name, uploaded_at); None for a seed."""
@@ -112,6 +113,16 @@ class State:
             self.doc_centroids = np.stack([unit_mean(self.store.vectors(self.rows_of(d.id))) for d in self.documents]) \
                 if self.documents else np.zeros((0, 0), np.float32)
         return self.doc_centroids[np.asarray(docs, dtype=np.int64)]
+
+    def e5_articles(self, docs: np.ndarray) -> np.ndarray:
+        """(len(docs), 384): each document's mean e5 sentence vector, unit length (what centroids is
+        for MiniLM, as e5 reads the article); made by the build with the e5 vectors, or from them
+        once, on first use. Only for an index that holds e5 vectors."""
+        if self.e5_centroids is None:
+            assert self.e5 is not None
+            self.e5_centroids = np.stack([unit_mean(self.e5[np.sort(self.rows_of(d.id))]) for d in self.documents]) \
+                if self.documents else np.zeros((0, 384), np.float32)
+        return self.e5_centroids[np.asarray(docs, dtype=np.int64)]
 
     def text(self, row: int) -> str:
         return self.documents[self.doc[row]].text[self.start[row]:self.end[row]]
