@@ -146,7 +146,9 @@ def signals(r, state, qvec: np.ndarray) -> np.ndarray:
     questions reach a median sentence cosine of 0.37, off-topic ones 0.11 with a 99th percentile of
     0.29; against the article, 0.26 and -0.01 with 0.22). ``e5``, ``e5_best`` and ``e5_topic`` are
     e5's reading of the same: its cosine with the row, the best among the candidates, and with the
-    row's article (see E5 in decision's docstring for what they bought)."""
+    row's article. Fitted with them (bench/fusion.py, held-out odd-article indexes, one run) the
+    rule abstained on 96.0% of off-topic questions at five articles (93.8% without), 97.3% at 48
+    (95.9%), >= 99.2% on one article, and on 35.4% of the seed's paraphrases (43.8%)."""
     topic = state.centroids(state.doc[r.rows]) @ qvec if len(r.rows) else np.zeros(0)
     out = np.column_stack([r.scores, r.column("fused"), r.column("dense"), r.column("coverage"), topic])
     if r.e5_question is None:

@@ -163,9 +163,6 @@ def generation(index: Index, seen: dict[str, str], progress: bool, previous: Sta
     state.store = store(index, state, parts, reuse, previous, int(dim), progress)
     state.doc_centroids = centroids(state, parts, reuse, previous, int(dim))
     state.e5 = e5_vectors(state, reuse, previous, progress)
-    if state.e5 is not None:
-        state.e5_centroids = np.stack([unit_mean(state.e5[state.rows_of(d.id)]) for d in state.documents]) \
-            if state.documents else np.zeros((0, state.e5.shape[1]), np.float32)
     state.manifest = {
         "format": FORMAT, "model": index.settings.model, "embed": EMBED_VERSION, "segment": SEGMENT_VERSION,
         "e5": state.e5 is not None,

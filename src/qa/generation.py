@@ -177,8 +177,8 @@ def save_generation(root: Path, state: State, extra: Callable[[State], dict] | N
     arrays: dict[str, Any] = {k: np.asarray(getattr(state, k), dtype=t) for k, t in ROW_ARRAYS.items()}
     if state.doc_centroids is not None:
         arrays["centroids"] = np.asarray(state.doc_centroids, dtype=np.float32)
-    if state.e5 is not None and state.e5_centroids is not None:
-        arrays["e5_centroids"] = np.asarray(state.e5_centroids, dtype=np.float32)
+    if state.e5 is not None:  # made here from the vectors in hand, so serving never reads e5.npy for them
+        arrays["e5_centroids"] = state.e5_articles(np.arange(len(state.documents)))
     np.savez(tmp / "rows.npz", **arrays)
     if state.e5 is not None:  # its own file, so serving reads its rows from disk instead of holding it
         np.save(tmp / E5_FILE, np.asarray(state.e5, dtype=np.float16), allow_pickle=False)

@@ -116,8 +116,8 @@ class State:
 
     def e5_articles(self, docs: np.ndarray) -> np.ndarray:
         """(len(docs), 384): each document's mean e5 sentence vector, unit length (what centroids is
-        for MiniLM, as e5 reads the article); made by the build with the e5 vectors, or from them
-        once, on first use. Only for an index that holds e5 vectors."""
+        for MiniLM, as e5 reads the article); made from the e5 vectors once, when the generation is
+        saved (or on first use), and kept with the rows. Only for an index that holds e5 vectors."""
         if self.e5_centroids is None:
             assert self.e5 is not None
             self.e5_centroids = np.stack([unit_mean(self.e5[np.sort(self.rows_of(d.id))]) for d in self.documents]) \
